@@ -1,0 +1,40 @@
+"""valuegrad's engine: scalar reverse-mode automatic differentiation.
+
+>>> from autograd import Value
+>>> x = Value(3.0)
+>>> y = x * x * x
+>>> y.backward()
+>>> x.grad
+27.0
+"""
+
+from autograd.engine import (
+    Value,
+    detect_anomaly,
+    dot,
+    gradients,
+    logsumexp,
+    max,
+    no_grad,
+    sum,
+    topological_order,
+    zero_grad,
+)
+from autograd.functional import grad, hessian, value_and_grad
+
+__all__ = [
+    "Value",
+    "detect_anomaly",
+    "dot",
+    "grad",
+    "gradients",
+    "hessian",
+    "logsumexp",
+    "max",
+    "no_grad",
+    "sum",
+    "topological_order",
+    "value_and_grad",
+    "zero_grad",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,103 @@
+"""Float helpers with IEEE 754 results instead of Python exceptions.
+
+Python's ``math`` module raises ``OverflowError``, ``ZeroDivisionError`` and
+``ValueError('math domain error')`` where IEEE 754 (and NumPy, PyTorch) return
+``inf`` or ``nan``. Every forward and derivative rule on plain floats goes through
+these helpers, so the engine never raises a math exception.
+"""
+
+from __future__ import annotations
+
+import math
+
+INF = math.inf
+NAN = math.nan
+
+
+def div(x: float, y: float) -> float:
+    """x / y, with x/±0 = ±inf and 0/0 = nan."""
+    try:
+        return x / y
+    except ZeroDivisionError:
+        if x == 0.0 or x != x:
+            return NAN
+        return math.copysign(INF, x) * math.copysign(1.0, y)
+
+
+def _is_odd_integer(y: float) -> bool:
+    return math.isfinite(y) and y == math.floor(y) and math.fmod(y, 2.0) != 0.0
+
+
+def pow(x: float, y: float) -> float:  # shadows builtin pow on purpose: mirrors math.pow
+    """C99 ``pow``: overflow gives ±inf, 0**negative gives ±inf, negative**fraction gives nan."""
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        return -INF if x < 0.0 and _is_odd_integer(y) else INF
+    except ValueError:
+        if x == 0.0:
+            return math.copysign(INF, x) if _is_odd_integer(y) else INF
+        return NAN
+
+
+def exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return INF
+
+
+def log(x: float) -> float:
+    if x > 0.0:
+        return math.log(x)
+    if x == 0.0:
+        return -INF
+    return NAN  # negative or nan
+
+
+def sqrt(x: float) -> float:
+    try:
+        return math.sqrt(x)
+    except ValueError:
+        return NAN
+
+
+def sin(x: float) -> float:
+    try:
+        return math.sin(x)
+    except ValueError:  # sin(±inf)
+        return NAN
+
+
+def cos(x: float) -> float:
+    try:
+        return math.cos(x)
+    except ValueError:
+        return NAN
+
+
+def sigmoid(x: float) -> float:
+    """Logistic function; the branch keeps exp's argument <= 0 so it never overflows."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = exp(x)  # also the nan path
+    return e / (1.0 + e)
+
+
+def softplus(x: float) -> float:
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exact for large |x|, never overflows."""
+    return (x if x > 0.0 else 0.0) + math.log1p(exp(-abs(x)))
+
+
+def expm1(x: float) -> float:
+    try:
+        return math.expm1(x)
+    except OverflowError:
+        return INF
+
+
+def xlogy(x: float, y: float) -> float:
+    """x * log(y), defined as 0 where x == 0 (so 0 * log(0) is 0, as in SciPy)."""
+    if x == 0.0:
+        return 0.0
+    return x * log(y)

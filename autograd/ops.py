@@ -1,0 +1,176 @@
+"""The op table: every primitive's forward rule and derivative rule, one row each.
+
+A row's ``partials(F, xs, out, c)`` returns ∂out/∂x_i for each parent x_i. It is
+written once and evaluated two ways (the trick of HIPS autograd's primitives):
+
+* with ``F = FloatMath``, ``xs`` the parents' data and ``out`` the output's data,
+  it gives plain floats -- the fast first-order backward pass;
+* with ``F = GraphMath`` (defined in ``engine``), ``xs`` the parent nodes and
+  ``out`` the output node, the same arithmetic builds new ``Value`` nodes, so the
+  gradient is itself differentiable (``create_graph=True``, higher order).
+
+Rules therefore use only ``+ - *`` and unary ``-`` directly, and go through ``F``
+for everything that could raise on floats (``F.div``, ``F.pow``, ``F.log`` ...):
+that is what keeps the float path IEEE 754. A partial that is piecewise constant
+(relu's step) is returned as a plain float in both modes; its own derivative is 0.
+
+``c`` is the op's constant context: a folded constant operand (``x * 2.0`` is one
+node with ``c = 2.0``, not a node and a leaf), an activation's ``alpha``, or the
+layout of an n-ary ``dot``.
+
+Kinks take a one-sided value, as PyTorch does: relu'(0) = 0, abs'(0) = 0,
+hard_tanh'(±1) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha; ``max`` sends the
+whole gradient to the first maximal argument.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from autograd import _ieee
+
+
+class FloatMath:
+    """``F`` for the float evaluation of a rule: IEEE-safe float functions."""
+
+    div = staticmethod(_ieee.div)
+    pow = staticmethod(_ieee.pow)
+    exp = staticmethod(_ieee.exp)
+    log = staticmethod(_ieee.log)
+    sqrt = staticmethod(_ieee.sqrt)
+    sin = staticmethod(_ieee.sin)
+    cos = staticmethod(_ieee.cos)
+    sigmoid = staticmethod(_ieee.sigmoid)
+    xlogy = staticmethod(_ieee.xlogy)
+
+    @staticmethod
+    def data(x: float) -> float:
+        return x
+
+
+Rule = Callable[[Any, Sequence[Any], Any, Any], Sequence[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One primitive.
+
+    ``forward`` takes the parents' data as floats -- ``(x, c)`` for unary ops,
+    ``(x, y)`` for binary ones, ``(xs, c)`` for n-ary ones -- and returns a float.
+    ``symbol`` is how drawings and reprs show it.
+    """
+
+    name: str
+    symbol: str
+    forward: Callable[..., float]
+    partials: Rule
+
+
+_ONE = (1.0,)
+_ONE_ONE = (1.0, 1.0)
+_ONE_MINUS_ONE = (1.0, -1.0)
+_MINUS_ONE = (-1.0,)
+
+
+def _step(x: float) -> float:
+    return 1.0 if x > 0.0 else 0.0
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+def _pow_base_partial(F: Any, x: Any, y: Any) -> Any:
+    """∂(x**y)/∂x = y * x**(y-1), taken as 0 when y == 0 (so 0**0 has slope 0, not nan)."""
+    return 0.0 if F.data(y) == 0.0 else y * F.pow(x, y - 1.0)
+
+
+def _relu(x: float, c: None) -> float:
+    return 0.0 if x <= 0.0 else x  # nan stays nan
+
+
+def _hard_tanh(x: float, c: None) -> float:
+    return -1.0 if x < -1.0 else (1.0 if x > 1.0 else x)
+
+
+def _max(xs: Sequence[float], c: None) -> float:
+    best = max(xs)
+    return best if all(x == x for x in xs) else math.nan
+
+
+def _argmax_onehot(F: Any, xs: Sequence[Any], out: Any, c: None) -> list[float]:
+    datas = [F.data(x) for x in xs]
+    hot = datas.index(max(datas)) if all(d == d for d in datas) else 0
+    return [1.0 if i == hot else 0.0 for i in range(len(datas))]
+
+
+def _logsumexp(xs: Sequence[float], c: None) -> float:
+    top = max(xs)
+    if not math.isfinite(top):
+        return top if all(x == x for x in xs) else math.nan  # all -inf, some +inf, or nan
+    return top + math.log(sum(math.exp(x - top) for x in xs))
+
+
+def _dot(xs: Sequence[float], c: tuple[tuple[Any, ...], float]) -> float:
+    """Forward of ``dot``; see ``engine.dot`` for the layout in ``c``."""
+    partners, constant = c
+    total = constant
+    for x, p in zip(xs, partners):
+        if p.__class__ is float:
+            total += x * p
+    # Each Value*Value product appears twice (once per factor); count it once.
+    for i, p in enumerate(partners):
+        if p.__class__ is int and p > i:
+            total += xs[i] * xs[p]
+    return total
+
+
+def _dot_partials(F: Any, xs: Sequence[Any], out: Any, c: tuple[tuple[Any, ...], float]) -> Any:
+    """∂(Σ w_i x_i)/∂w_i = x_i: a constant partner, or (an int) the index of the partner parent."""
+    partners = c[0]
+    return [xs[p] if p.__class__ is int else p for p in partners]
+
+
+# fmt: off
+ADD       = Op("add", "+", operator.add, lambda F, xs, out, c: _ONE_ONE)
+SUB       = Op("sub", "-", operator.sub, lambda F, xs, out, c: _ONE_MINUS_ONE)
+MUL       = Op("mul", "*", operator.mul, lambda F, xs, out, c: (xs[1], xs[0]))
+DIV       = Op("div", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, xs[1]), -F.div(out, xs[1])))
+POW       = Op("pow", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], xs[1]), F.xlogy(out, xs[0])))
+ADD_CONST = Op("add", "+", operator.add, lambda F, xs, out, c: _ONE)
+MUL_CONST = Op("mul", "*", operator.mul, lambda F, xs, out, c: (c,))
+DIV_CONST = Op("div", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, c),))
+RSUB      = Op("rsub", "-", lambda x, c: c - x, lambda F, xs, out, c: _MINUS_ONE)
+RDIV      = Op("rdiv", "/", lambda x, c: _ieee.div(c, x), lambda F, xs, out, c: (-F.div(out, xs[0]),))
+POW_CONST = Op("pow", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], c),))
+RPOW      = Op("rpow", "**", lambda x, c: _ieee.pow(c, x), lambda F, xs, out, c: (F.xlogy(out, c),))
+NEG       = Op("neg", "-", lambda x, c: -x, lambda F, xs, out, c: _MINUS_ONE)
+ABS       = Op("abs", "abs", lambda x, c: abs(x), lambda F, xs, out, c: (_sign(F.data(xs[0])),))
+EXP       = Op("exp", "exp", lambda x, c: _ieee.exp(x), lambda F, xs, out, c: (out,))
+LOG       = Op("log", "log", lambda x, c: _ieee.log(x), lambda F, xs, out, c: (F.div(1.0, xs[0]),))
+SQRT      = Op("sqrt", "sqrt", lambda x, c: _ieee.sqrt(x), lambda F, xs, out, c: (F.div(0.5, out),))
+SIN       = Op("sin", "sin", lambda x, c: _ieee.sin(x), lambda F, xs, out, c: (F.cos(xs[0]),))
+COS       = Op("cos", "cos", lambda x, c: _ieee.cos(x), lambda F, xs, out, c: (-F.sin(xs[0]),))
+TANH      = Op("tanh", "tanh", lambda x, c: math.tanh(x), lambda F, xs, out, c: (1.0 - out * out,))
+SIGMOID   = Op("sigmoid", "σ", lambda x, c: _ieee.sigmoid(x), lambda F, xs, out, c: (out * (1.0 - out),))
+RELU      = Op("relu", "relu", _relu, lambda F, xs, out, c: (_step(F.data(xs[0])),))
+LEAKY     = Op("leaky_relu", "leaky_relu", lambda x, c: x if x > 0.0 else c * x,
+               lambda F, xs, out, c: (1.0 if F.data(xs[0]) > 0.0 else c,))
+ELU       = Op("elu", "elu", lambda x, c: x if x > 0.0 else c * _ieee.expm1(x),
+               lambda F, xs, out, c: (1.0 if F.data(xs[0]) > 0.0 else out + c,))
+SOFTPLUS  = Op("softplus", "softplus", lambda x, c: _ieee.softplus(x), lambda F, xs, out, c: (F.sigmoid(xs[0]),))
+HARD_TANH = Op("hard_tanh", "hard_tanh", _hard_tanh,
+               lambda F, xs, out, c: (1.0 if -1.0 < F.data(xs[0]) < 1.0 else 0.0,))
+SUM       = Op("sum", "Σ", lambda xs, c: sum(xs, c), lambda F, xs, out, c: _ONE * len(xs))
+DOT       = Op("dot", "·", _dot, _dot_partials)
+LOGSUMEXP = Op("logsumexp", "logsumexp", _logsumexp, lambda F, xs, out, c: [F.exp(x - out) for x in xs])
+MAX       = Op("max", "max", _max, _argmax_onehot)
+# fmt: on
+
+#: Unary functions by name: what the expression parser and the test strategies draw from.
+UNARY: dict[str, Op] = {
+    op.name: op for op in (ABS, EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, RELU, LEAKY, ELU, SOFTPLUS, HARD_TANH)
+}
