@@ -29,6 +29,7 @@ __all__ = [
     "detect_anomaly",
     "dot",
     "gradients",
+    "local_derivatives",
     "logsumexp",
     "max",
     "no_grad",
@@ -584,6 +585,14 @@ def _adjoints(root: Value, order: list[Value], seed: Any, create_graph: bool) ->
         for parent, d in zip(parents, partials):
             adj[parent] = get(parent, 0.0) + g * d
     return adj
+
+
+def local_derivatives(node: Value) -> tuple[float, ...]:
+    """∂node/∂parent for each of ``node``'s parents, as floats (what the edges of a drawing show)."""
+    if not node._parents:
+        return ()
+    xs = [p.data for p in node._parents]
+    return tuple(node._op.partials(FloatMath, xs, node.data, node._ctx))  # type: ignore[union-attr]
 
 
 def _run_hooks(node: Value, adj: dict[Value, Any]) -> Any:
