@@ -1,0 +1,251 @@
+"""``gradcheck``: compare the engine's gradients with two-sided finite differences.
+
+The numeric derivative of ``f`` in input ``i`` is the central difference
+
+    (f(x + eps·e_i) - f(x - eps·e_i)) / (2·eps)
+
+in float64, whose error is O(eps²) plus rounding of order ulp(f)/eps. An analytic
+value ``a`` and a numeric value ``n`` agree when the absolute error ``|a - n|`` is
+at most ``atol`` *or* the relative error ``|a - n| / (|a| + |n|)`` -- the form used
+in the lectures (and CS231n), symmetric and bounded by 1 -- is at most ``rtol``.
+
+Besides the numbers, ``gradcheck`` checks two properties every correct reverse
+pass has: running backward twice on the same graph gives the same gradients, and
+the gradients are linear in the seed (``backward(0.0)`` leaves zeros,
+``backward(2.0)`` gives exactly twice ``backward(1.0)``). With ``order=2`` it also
+differentiates the gradient graph (``create_graph=True``) and compares the
+second derivatives with central differences of the first-order gradients.
+
+>>> from autograd import gradcheck
+>>> gradcheck(lambda x, y: (x * y).tanh() + x.exp(), 0.3, -1.2)
+True
+>>> gradcheck(lambda x: x * x.data, 1.5, raise_exception=False)  # .data cuts the graph
+False
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from autograd.engine import Value, gradients
+
+__all__ = ["GradcheckError", "gradcheck"]
+
+
+class GradcheckError(AssertionError):
+    """A gradient check failed; the message is a table of what was compared.
+
+    ``rows`` holds one :class:`Comparison` per compared derivative, failing or not.
+    """
+
+    def __init__(self, message: str, rows: Sequence[Comparison] = ()) -> None:
+        super().__init__(message)
+        self.rows: tuple[Comparison, ...] = tuple(rows)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One derivative, computed two ways.
+
+    ``what`` names it (``'d/dx[1]'``, ``'d²/dx[0]dx[1]'``); ``expected`` is the
+    reference (the finite difference, or the seed-1 gradient scaled).
+    """
+
+    what: str
+    analytic: float
+    expected: float
+    atol: float
+    rtol: float
+
+    @property
+    def abs_error(self) -> float:
+        return abs(self.analytic - self.expected)
+
+    @property
+    def rel_error(self) -> float:
+        """|a - b| / (|a| + |b|), 0 when both are 0 (nan if either is nan)."""
+        scale = abs(self.analytic) + abs(self.expected)
+        if scale == 0.0:
+            return 0.0
+        if math.isinf(scale):  # equal infinities agree, anything else is maximally wrong
+            return 0.0 if self.analytic == self.expected else 1.0
+        return self.abs_error / scale
+
+    @property
+    def ok(self) -> bool:
+        if math.isnan(self.analytic) or math.isnan(self.expected):
+            return False
+        return self.abs_error <= self.atol or self.rel_error <= self.rtol
+
+
+def _table(title: str, rows: Sequence[Comparison], analytic: str, expected: str) -> str:
+    header = ("", "input", analytic, expected, "abs err", "rel err")
+    body = [
+        (
+            "" if r.ok else "✗",
+            r.what,
+            f"{r.analytic:.10g}",
+            f"{r.expected:.10g}",
+            f"{r.abs_error:.3g}",
+            f"{r.rel_error:.3g}",
+        )
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+    lines = ["  ".join(cell.rjust(w) if i > 1 else cell.ljust(w) for i, (cell, w) in enumerate(zip(line, widths)))
+             for line in [header, *body]]  # fmt: skip
+    return "\n".join([title, *(line.rstrip() for line in lines)])
+
+
+def _as_float(x: object, i: int) -> float:
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(f"gradcheck: input {i} is a {type(x).__name__}; pass floats (or Values, whose .data is used)")
+
+
+def _evaluate(f: Callable[..., Any], xs: Sequence[float]) -> tuple[Any, list[Value]]:
+    """Call ``f`` on fresh leaves; return its output (a Value, or a plain number) and the leaves."""
+    leaves = [Value(x) for x in xs]
+    out = f(*leaves)
+    if isinstance(out, Value):
+        return out, leaves
+    if isinstance(out, numbers.Real) and not isinstance(out, bool):
+        return float(out), leaves  # f ignored its inputs (or cut the graph): every gradient is 0
+    raise TypeError(f"gradcheck: f must return a scalar Value (or a number), got {type(out).__name__}")
+
+
+def _data(out: Any) -> float:
+    return out.data if isinstance(out, Value) else float(out)
+
+
+def _first_derivatives(f: Callable[..., Any], xs: Sequence[float]) -> list[float]:
+    out, leaves = _evaluate(f, xs)
+    if not isinstance(out, Value):
+        return [0.0] * len(xs)
+    return [float(g) for g in gradients(out, leaves)]
+
+
+def _ith_derivative(f: Callable[..., Any], i: int, xs: Sequence[float]) -> float:
+    return _first_derivatives(f, xs)[i]
+
+
+def _central_differences(g: Callable[[Sequence[float]], float], xs: Sequence[float], eps: float) -> list[float]:
+    numeric = []
+    for i in range(len(xs)):
+        plus, minus = list(xs), list(xs)
+        plus[i] += eps
+        minus[i] -= eps
+        numeric.append((g(plus) - g(minus)) / (2.0 * eps))
+    return numeric
+
+
+def _fail(
+    title: str, rows: list[Comparison], raise_exception: bool, analytic: str = "analytic", expected: str = "numeric"
+) -> bool:
+    if all(r.ok for r in rows):
+        return True
+    if raise_exception:
+        raise GradcheckError(_table(title, rows, analytic, expected), rows)
+    return False
+
+
+def gradcheck(
+    f: Callable[..., Any],
+    *inputs: float | Value,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    order: int = 1,
+    raise_exception: bool = True,
+) -> bool:
+    """Check ``f``'s gradients at ``inputs`` against central differences in float64.
+
+    ``f`` takes one ``Value`` per input and returns a scalar ``Value``. Returns
+    True when every check passes; otherwise raises :class:`GradcheckError` (an
+    ``AssertionError``, so it reads as a test failure) whose message is a table of
+    input, analytic, numeric, absolute and relative error -- or returns False if
+    ``raise_exception=False``.
+
+    ``order=2`` additionally checks every second derivative: the engine's
+    ``create_graph=True`` gradient, differentiated again, against central
+    differences of the engine's first-order gradient.
+
+    >>> gradcheck(lambda x: x.sin() * x, 0.7, order=2)
+    True
+    >>> gradcheck(lambda x: x * x.data, 2.0)
+    Traceback (most recent call last):
+    ...
+    autograd.gradcheck.GradcheckError: gradcheck: analytic and numeric first derivatives disagree
+    (eps=1e-06, atol=1e-05, rtol=0.001, ✗ marks a failure)
+       input    analytic  numeric  abs err  rel err
+    ✗  d/dx[0]         2        4        2    0.333
+    """
+    if not callable(f):
+        raise TypeError(f"gradcheck: f must be callable, got {type(f).__name__}")
+    if not inputs:
+        raise ValueError("gradcheck: pass at least one input after f, e.g. gradcheck(f, 0.5)")
+    if order not in (1, 2):
+        raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
+    for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
+        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+            raise ValueError(f"gradcheck: {name} must be a finite number >= 0, got {v!r}")
+    if eps == 0:
+        raise ValueError("gradcheck: eps must be > 0")
+    xs = [_as_float(x, i) for i, x in enumerate(inputs)]
+    bad = [i for i, x in enumerate(xs) if not math.isfinite(x)]
+    if bad:
+        raise ValueError(f"gradcheck: inputs must be finite, input {bad[0]} is {xs[bad[0]]}")
+    settings = f"\n(eps={eps:g}, atol={atol:g}, rtol={rtol:g}, ✗ marks a failure)"
+
+    out, leaves = _evaluate(f, xs)
+    if not math.isfinite(_data(out)):
+        raise ValueError(f"gradcheck: f is {_data(out)} at {xs}; check gradients at a point where f is finite")
+
+    # 1. Analytic vs numeric first derivatives.
+    analytic = [0.0] * len(xs) if not isinstance(out, Value) else [float(g) for g in gradients(out, leaves)]
+    numeric = _central_differences(lambda p: _data(_evaluate(f, p)[0]), xs, eps)
+    rows = [Comparison(f"d/dx[{i}]", a, n, atol, rtol) for i, (a, n) in enumerate(zip(analytic, numeric))]
+    if not _fail(f"gradcheck: analytic and numeric first derivatives disagree{settings}", rows, raise_exception):
+        return False
+
+    if isinstance(out, Value):
+        # 2. A second backward pass over the same graph must give the same numbers, bit for bit.
+        again = [float(g) for g in gradients(out, leaves)]
+        rows = [Comparison(f"d/dx[{i}]", b, a, 0.0, 0.0) for i, (a, b) in enumerate(zip(analytic, again))]
+        title = "gradcheck: a second backward pass over the same graph gave different gradients"
+        if not _fail(title, rows, raise_exception, "2nd pass", "1st pass"):
+            return False
+
+        # 3. Linear in the seed: backward(0) leaves zeros, backward(2) doubles (exactly: 2 is a power of two).
+        for seed in (0.0, 2.0):
+            seeded, fresh = _evaluate(f, xs)
+            seeded.backward(seed)  # type: ignore[union-attr]  # same f, same inputs: a Value again
+            rows = [
+                Comparison(f"d/dx[{i}]", leaf.grad, seed * a, 0.0, 0.0)
+                for i, (leaf, a) in enumerate(zip(fresh, analytic))
+            ]
+            title = f"gradcheck: backward({seed:g}) is not {seed:g} × backward(1): gradients must be linear in the seed"
+            if not _fail(title, rows, raise_exception, f"seed {seed:g}", f"{seed:g} × seed 1"):
+                return False
+
+    if order == 2:
+        # 4. Second derivatives: differentiate the create_graph gradient, compare with differences of gradients.
+        hessian = [[0.0] * len(xs) for _ in xs]
+        if isinstance(out, Value):
+            first = gradients(out, leaves, create_graph=True)
+            hessian = [[float(h) for h in gradients(g, leaves)] for g in first]
+        rows = []
+        for i in range(len(xs)):
+            column = _central_differences(functools.partial(_ith_derivative, f, i), xs, eps)
+            for j, n in enumerate(column):
+                what = f"d²/dx[{i}]²" if i == j else f"d²/dx[{i}]dx[{j}]"
+                rows.append(Comparison(what, hessian[i][j], n, atol, rtol))
+        if not _fail(f"gradcheck: analytic and numeric second derivatives disagree{settings}", rows, raise_exception):
+            return False
+    return True
