@@ -22,12 +22,15 @@ from autograd.engine import (
     zero_grad,
 )
 from autograd.functional import grad, hessian, value_and_grad
+from autograd.gradcheck import GradcheckError, gradcheck
 
 __all__ = [
+    "GradcheckError",
     "Value",
     "detect_anomaly",
     "dot",
     "grad",
+    "gradcheck",
     "gradients",
     "hessian",
     "local_derivatives",
