@@ -24,6 +24,7 @@ from autograd.engine import (
 from autograd.functional import grad, hessian, value_and_grad
 from autograd.gradcheck import GradcheckError, gradcheck
 
+# autograd.sum and autograd.max stay out of __all__: a star import must not shadow the builtins.
 __all__ = [
     "GradcheckError",
     "Value",
@@ -35,9 +36,7 @@ __all__ = [
     "hessian",
     "local_derivatives",
     "logsumexp",
-    "max",
     "no_grad",
-    "sum",
     "topological_order",
     "value_and_grad",
     "zero_grad",

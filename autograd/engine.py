@@ -302,12 +302,7 @@ class Value:
         seed = _constant(grad)
         if seed is None:
             raise TypeError(f"backward(grad=...) takes a number, got {type(grad).__name__}")
-        order = topological_order(self)
-        adjoints = _adjoints(self, order, seed, create_graph)
-        for node in order:
-            g = adjoints.get(node)
-            if g is None:
-                continue
+        for node, g in _adjoints(self, seed, create_graph).items():
             if g.__class__ is Value:
                 extra = node._extra_dict()
                 previous = extra.get("grad_value")
@@ -436,17 +431,45 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0
     """Σ w_i x_i + bias as ONE node: a neuron's whole pre-activation.
 
     Either side may hold plain numbers (a network's inputs usually are): they are
-    folded in as constant partials rather than made into leaf nodes. Each parent's
-    partner -- its partial derivative -- is recorded in the node's context as a
-    float (a constant) or as the index of another parent (a Value).
+    folded in as constant partials rather than made into leaf nodes. The node's
+    parents and context follow one of three layouts (see ``ops._dot``): every
+    partial constant; Values on both sides, paired; or anything mixed.
     """
-    weights, inputs = list(weights), list(inputs)
-    if len(weights) != len(inputs):
-        raise ValueError(f"autograd.dot: {len(weights)} weights but {len(inputs)} inputs; they must match")
+    ws = weights if isinstance(weights, (list, tuple)) else list(weights)
+    xs = inputs if isinstance(inputs, (list, tuple)) else list(inputs)
+    if len(ws) != len(xs):
+        raise ValueError(f"autograd.dot: {len(ws)} weights but {len(xs)} inputs; they must match")
+    if bias.__class__ is Value:
+        tail: tuple[Value, ...] = (bias,)  # type: ignore[assignment]
+        constant = 0.0
+    else:
+        b = _constant(bias)
+        if b is None:
+            raise TypeError(f"autograd.dot: bias is a {type(bias).__name__}, expected a Value or a number")
+        tail, constant = (), b
+    w_types, x_types = set(map(type, ws)), set(map(type, xs))
+    if w_types == _JUST_VALUE:
+        if x_types == _JUST_FLOAT:
+            return _dot_node((*ws, *tail), (ops.DOT_CONST, (*xs, 1.0) if tail else tuple(xs), constant))
+        if x_types == _JUST_VALUE:
+            return _dot_node((*ws, *xs, *tail), (ops.DOT_PAIRED, len(ws), constant, (1.0,) if tail else ()))
+    elif w_types == _JUST_FLOAT and x_types == _JUST_VALUE:
+        return _dot_node((*xs, *tail), (ops.DOT_CONST, (*ws, 1.0) if tail else tuple(ws), constant))
+    return _dot_mixed(ws, xs, tail, constant)
+
+
+_JUST_VALUE, _JUST_FLOAT = {Value}, {float}
+
+
+def _dot_node(parents: tuple[Value, ...], ctx: tuple[Any, ...]) -> Value:
+    return _node(ops.DOT.forward([p.data for p in parents], ctx), parents, ops.DOT, ctx)
+
+
+def _dot_mixed(ws: Sequence[Operand], xs: Sequence[Operand], tail: tuple[Value, ...], constant: float) -> Value:
+    """The general layout: each parent's partner is a constant or (an int) another parent's index."""
     parents: list[Value] = []
     partners: list[Any] = []
-    constant = 0.0
-    for i, (w, x) in enumerate(zip(weights, inputs)):
+    for i, (w, x) in enumerate(zip(ws, xs)):
         w_is_value, x_is_value = w.__class__ is Value, x.__class__ is Value
         wc = None if w_is_value else _constant(w)
         xc = None if x_is_value else _constant(x)
@@ -465,18 +488,12 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0
             partners.append(wc)
         else:
             constant += wc * xc  # type: ignore[operator]
-    if bias.__class__ is Value:
-        parents.append(bias)  # type: ignore[arg-type]
+    if tail:
+        parents += tail
         partners.append(1.0)
-    else:
-        b = _constant(bias)
-        if b is None:
-            raise TypeError(f"autograd.dot: bias is a {type(bias).__name__}, expected a Value or a number")
-        constant += b
     if not parents:
         return Value(constant)
-    ctx = (tuple(partners), constant)
-    return _node(ops.DOT.forward([p.data for p in parents], ctx), tuple(parents), ops.DOT, ctx)
+    return _dot_node(tuple(parents), (ops.DOT_MIXED, tuple(partners), constant))
 
 
 def _values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
@@ -568,31 +585,59 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def _adjoints(root: Value, order: list[Value], seed: Any, create_graph: bool) -> dict[Value, Any]:
-    """This pass's adjoint of every node in ``order`` (which ends with ``root``)."""
+def _interior_order(root: Value) -> list[Value]:
+    """``topological_order`` without the leaves: all backward needs to sequence.
+
+    A leaf has nothing to pass on, so it needs no place in the order; skipping it
+    saves a set lookup per edge into a parameter, which is most edges of a network.
+    """
+    if not root._parents:
+        return []
+    order: list[Value] = []
+    seen = {root}
+    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root._parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent._parents and parent not in seen:
+                seen.add(parent)
+                stack.append((parent, iter(parent._parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _adjoints(root: Value, seed: Any, create_graph: bool) -> dict[Value, Any]:
+    """This pass's adjoint of every node ``root`` depends on (root included)."""
+    order = _interior_order(root)
     if _MODE.get() & _ANOMALY:
-        return _adjoints_checked(root, order, seed, create_graph)
-    if create_graph:
-        return _adjoints_graph(root, order, seed)
+        adj = _adjoints_checked(root, order, seed, create_graph)
+    elif create_graph:
+        adj = _adjoints_graph(root, order, seed)
+    else:
+        adj = _adjoints_float(root, order, seed)
+    for node in [n for n in adj if n._extra is not None and not n._parents]:
+        _run_hooks(node, adj)  # a leaf's adjoint is complete only once every node is done
+    return adj
+
+
+def _adjoints_float(root: Value, order: list[Value], seed: float) -> dict[Value, float]:
     adj: dict[Value, float] = {root: seed}
     get = adj.get
     for node in reversed(order):
         g = adj[node] if node._extra is None else _run_hooks(node, adj)
         parents = node._parents
-        if not parents:
-            continue
-        partials = node._op.partials(FloatMath, [p.data for p in parents], node.data, node._ctx)  # type: ignore[union-attr]
-        for parent, d in zip(parents, partials):
+        if len(parents) == 1:
+            parent = parents[0]
+            (d,) = node._op.partials(FloatMath, (parent.data,), node.data, node._ctx)  # type: ignore[union-attr]
             adj[parent] = get(parent, 0.0) + g * d
+        else:
+            partials = node._op.partials(FloatMath, [p.data for p in parents], node.data, node._ctx)  # type: ignore[union-attr]
+            for parent, d in zip(parents, partials):
+                adj[parent] = get(parent, 0.0) + g * d
     return adj
-
-
-def local_derivatives(node: Value) -> tuple[float, ...]:
-    """∂node/∂parent for each of ``node``'s parents, as floats (what the edges of a drawing show)."""
-    if not node._parents:
-        return ()
-    xs = [p.data for p in node._parents]
-    return tuple(node._op.partials(FloatMath, xs, node.data, node._ctx))  # type: ignore[union-attr]
 
 
 def _run_hooks(node: Value, adj: dict[Value, Any]) -> Any:
@@ -606,13 +651,11 @@ def _run_hooks(node: Value, adj: dict[Value, Any]) -> Any:
 
 
 def _adjoints_graph(root: Value, order: list[Value], seed: Any) -> dict[Value, Any]:
-    """As ``_adjoints``, but each adjoint is a Value built from the rules: differentiable again."""
+    """As ``_adjoints_float``, but each adjoint is a Value built from the rules: differentiable again."""
     adj: dict[Value, Any] = {root: seed}
     for node in reversed(order):
         g = _run_hooks(node, adj)
         parents = node._parents
-        if not parents:
-            continue
         partials = node._op.partials(GraphMath, parents, node, node._ctx)  # type: ignore[union-attr]
         for parent, d in zip(parents, partials):
             previous = adj.get(parent)
@@ -628,8 +671,6 @@ def _adjoints_checked(root: Value, order: list[Value], seed: Any, create_graph: 
     for node in reversed(order):
         g = _run_hooks(node, adj)
         parents = node._parents
-        if not parents:
-            continue
         xs = parents if create_graph else [p.data for p in parents]
         out = node if create_graph else node.data
         partials = node._op.partials(math_, xs, out, node._ctx)  # type: ignore[union-attr]
@@ -643,6 +684,14 @@ def _adjoints_checked(root: Value, order: list[Value], seed: Any, create_graph: 
             previous = adj.get(parent)
             adj[parent] = term if previous is None else previous + term
     return adj
+
+
+def local_derivatives(node: Value) -> tuple[float, ...]:
+    """∂node/∂parent for each of ``node``'s parents, as floats (what the edges of a drawing show)."""
+    if not node._parents:
+        return ()
+    xs = [p.data for p in node._parents]
+    return tuple(node._op.partials(FloatMath, xs, node.data, node._ctx))  # type: ignore[union-attr]
 
 
 def _anomaly_message(node: Value, op: Op, what: str) -> str:
@@ -663,7 +712,7 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"gradients(): inputs[{i}] is a {type(x).__name__}, expected a Value")
-    adj = _adjoints(output, topological_order(output), 1.0, create_graph)
+    adj = _adjoints(output, 1.0, create_graph)
     if not create_graph:
         return [adj.get(x, 0.0) for x in inputs]
     result = []

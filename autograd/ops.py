@@ -13,6 +13,7 @@ Rules therefore use only ``+ - *`` and unary ``-`` directly, and go through ``F`
 for everything that could raise on floats (``F.div``, ``F.pow``, ``F.log`` ...):
 that is what keeps the float path IEEE 754. A partial that is piecewise constant
 (relu's step) is returned as a plain float in both modes; its own derivative is 0.
+Comparisons (``x > 0``) read the same in both modes: a Value compares its data.
 
 ``c`` is the op's constant context: a folded constant operand (``x * 2.0`` is one
 node with ``c = 2.0``, not a node and a leaf), an activation's ``alpha``, or the
@@ -75,11 +76,7 @@ _ONE_MINUS_ONE = (1.0, -1.0)
 _MINUS_ONE = (-1.0,)
 
 
-def _step(x: float) -> float:
-    return 1.0 if x > 0.0 else 0.0
-
-
-def _sign(x: float) -> float:
+def _sign(x: Any) -> float:
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
@@ -114,24 +111,39 @@ def _logsumexp(xs: Sequence[float], c: None) -> float:
     return top + math.log(sum(math.exp(x - top) for x in xs))
 
 
-def _dot(xs: Sequence[float], c: tuple[tuple[Any, ...], float]) -> float:
-    """Forward of ``dot``; see ``engine.dot`` for the layout in ``c``."""
-    partners, constant = c
-    total = constant
-    for x, p in zip(xs, partners):
-        if p.__class__ is float:
-            total += x * p
-    # Each Value*Value product appears twice (once per factor); count it once.
+# ``dot``'s context starts with its layout. DOT_CONST: every partial is a constant, kept
+# as a tuple (a first layer's inputs; a bias has partial 1.0). DOT_PAIRED: parents are
+# w_1..w_n, x_1..x_n (then the bias), so each factor's partial is its partner's value.
+# DOT_MIXED: anything else; each parent's partner is a float or the int index of a parent.
+DOT_CONST, DOT_PAIRED, DOT_MIXED = "const", "paired", "mixed"
+
+
+def _dot(xs: Sequence[float], c: tuple[Any, ...]) -> float:
+    layout = c[0]
+    if layout is DOT_CONST:
+        return sum(map(operator.mul, xs, c[1]), c[2])
+    if layout is DOT_PAIRED:
+        n = c[1]
+        total = sum(map(operator.mul, xs[:n], xs[n : 2 * n]), c[2])
+        return total + xs[2 * n] if len(xs) > 2 * n else total
+    partners, total = c[1], c[2]
     for i, p in enumerate(partners):
-        if p.__class__ is int and p > i:
+        if p.__class__ is float:
+            total += xs[i] * p
+        elif p > i:  # a Value*Value product appears twice, once per factor: count it once
             total += xs[i] * xs[p]
     return total
 
 
-def _dot_partials(F: Any, xs: Sequence[Any], out: Any, c: tuple[tuple[Any, ...], float]) -> Any:
-    """∂(Σ w_i x_i)/∂w_i = x_i: a constant partner, or (an int) the index of the partner parent."""
-    partners = c[0]
-    return [xs[p] if p.__class__ is int else p for p in partners]
+def _dot_partials(F: Any, xs: Sequence[Any], out: Any, c: tuple[Any, ...]) -> Any:
+    """∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1."""
+    layout = c[0]
+    if layout is DOT_CONST:
+        return c[1]
+    if layout is DOT_PAIRED:
+        n = c[1]
+        return [*xs[n : 2 * n], *xs[:n], *c[3]]
+    return [xs[p] if p.__class__ is int else p for p in c[1]]
 
 
 # fmt: off
@@ -148,7 +160,7 @@ RDIV      = Op("rdiv", "/", lambda x, c: _ieee.div(c, x), lambda F, xs, out, c: 
 POW_CONST = Op("pow", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], c),))
 RPOW      = Op("rpow", "**", lambda x, c: _ieee.pow(c, x), lambda F, xs, out, c: (F.xlogy(out, c),))
 NEG       = Op("neg", "-", lambda x, c: -x, lambda F, xs, out, c: _MINUS_ONE)
-ABS       = Op("abs", "abs", lambda x, c: abs(x), lambda F, xs, out, c: (_sign(F.data(xs[0])),))
+ABS       = Op("abs", "abs", lambda x, c: abs(x), lambda F, xs, out, c: (_sign(xs[0]),))
 EXP       = Op("exp", "exp", lambda x, c: _ieee.exp(x), lambda F, xs, out, c: (out,))
 LOG       = Op("log", "log", lambda x, c: _ieee.log(x), lambda F, xs, out, c: (F.div(1.0, xs[0]),))
 SQRT      = Op("sqrt", "sqrt", lambda x, c: _ieee.sqrt(x), lambda F, xs, out, c: (F.div(0.5, out),))
@@ -156,14 +168,14 @@ SIN       = Op("sin", "sin", lambda x, c: _ieee.sin(x), lambda F, xs, out, c: (F
 COS       = Op("cos", "cos", lambda x, c: _ieee.cos(x), lambda F, xs, out, c: (-F.sin(xs[0]),))
 TANH      = Op("tanh", "tanh", lambda x, c: math.tanh(x), lambda F, xs, out, c: (1.0 - out * out,))
 SIGMOID   = Op("sigmoid", "σ", lambda x, c: _ieee.sigmoid(x), lambda F, xs, out, c: (out * (1.0 - out),))
-RELU      = Op("relu", "relu", _relu, lambda F, xs, out, c: (_step(F.data(xs[0])),))
+RELU      = Op("relu", "relu", _relu, lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else 0.0,))
 LEAKY     = Op("leaky_relu", "leaky_relu", lambda x, c: x if x > 0.0 else c * x,
-               lambda F, xs, out, c: (1.0 if F.data(xs[0]) > 0.0 else c,))
+               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c,))
 ELU       = Op("elu", "elu", lambda x, c: x if x > 0.0 else c * _ieee.expm1(x),
-               lambda F, xs, out, c: (1.0 if F.data(xs[0]) > 0.0 else out + c,))
+               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else out + c,))
 SOFTPLUS  = Op("softplus", "softplus", lambda x, c: _ieee.softplus(x), lambda F, xs, out, c: (F.sigmoid(xs[0]),))
 HARD_TANH = Op("hard_tanh", "hard_tanh", _hard_tanh,
-               lambda F, xs, out, c: (1.0 if -1.0 < F.data(xs[0]) < 1.0 else 0.0,))
+               lambda F, xs, out, c: (1.0 if -1.0 < xs[0] < 1.0 else 0.0,))
 SUM       = Op("sum", "Σ", lambda xs, c: sum(xs, c), lambda F, xs, out, c: _ONE * len(xs))
 DOT       = Op("dot", "·", _dot, _dot_partials)
 LOGSUMEXP = Op("logsumexp", "logsumexp", _logsumexp, lambda F, xs, out, c: [F.exp(x - out) for x in xs])
