@@ -15,9 +15,9 @@ from autograd.engine import (
     gradients,
     local_derivatives,
     logsumexp,
-    max,
+    max,  # noqa: F401 - public as autograd.max, not star-exported
     no_grad,
-    sum,
+    sum,  # noqa: F401 - public as autograd.sum, not star-exported
     topological_order,
     zero_grad,
 )
