@@ -20,12 +20,13 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import graphviz
+from typing import TYPE_CHECKING, Any
 
 from autograd._dot_binary import DotNotFoundError, RenderError, run_dot
 from autograd.engine import Value, local_derivatives, topological_order
+
+if TYPE_CHECKING:  # imported lazily at draw time: `import autograd` stays fast
+    import graphviz
 
 __all__ = [
     "BackwardFrame",
@@ -504,6 +505,8 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
             edge_count += 1
         lines.append(f"{layout.op_id[v]} -> {layout.value_id[v]}")
         edge_count += 1
+
+    import graphviz
 
     digraph = graphviz.Digraph(name="valuegrad", body=[f"\t{line}\n" for line in lines])
     if frame is None:
