@@ -8,6 +8,7 @@
 27.0
 """
 
+from autograd.draw import Graph, draw, draw_backward
 from autograd.engine import (
     Value,
     detect_anomaly,
@@ -27,9 +28,12 @@ from autograd.gradcheck import GradcheckError, gradcheck
 # autograd.sum and autograd.max stay out of __all__: a star import must not shadow the builtins.
 __all__ = [
     "GradcheckError",
+    "Graph",
     "Value",
     "detect_anomaly",
     "dot",
+    "draw",
+    "draw_backward",
     "grad",
     "gradcheck",
     "gradients",
