@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from importlib import metadata
 from pathlib import Path
 
 __all__ = ["DotNotFoundError", "RenderError", "find_dot", "run_dot"]
@@ -52,6 +51,8 @@ def _scripts_directories() -> list[Path]:
 
 def _bundled_from_metadata() -> Path | None:
     """The executable listed in the installed ``graphviz-pure`` distribution's file record."""
+    from importlib import metadata  # slow to import; only needed when the fast checks failed
+
     try:
         distribution = metadata.distribution(BUNDLED_DISTRIBUTION)
     except metadata.PackageNotFoundError:
