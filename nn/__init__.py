@@ -1,0 +1,36 @@
+"""Neural networks built from ``autograd`` scalars: modules, losses, optimizers, data, training.
+
+>>> import nn
+>>> model = nn.MLP(2, [16, 16, 1], rng=0)
+>>> len(model.parameters())
+337
+>>> X, y = nn.data.moons(100, seed=0)
+>>> len(model(X[0]))
+1
+"""
+
+from nn import activations, data, init, losses, metrics, optim
+from nn.layers import MLP, RBF, Layer, Maxout, Neuron
+from nn.module import Module
+from nn.serialization import load, register
+from nn.train import History, fit, predict
+
+__all__ = [
+    "MLP",
+    "RBF",
+    "History",
+    "Layer",
+    "Maxout",
+    "Module",
+    "Neuron",
+    "activations",
+    "data",
+    "fit",
+    "init",
+    "load",
+    "losses",
+    "metrics",
+    "optim",
+    "predict",
+    "register",
+]

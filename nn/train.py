@@ -1,0 +1,229 @@
+"""``fit``: the training loop, with a progress bar, validation, early stopping and a history.
+
+One step is: forward every sample of the batch, the loss (plus an optional L2 penalty),
+``zero_grad``, ``backward``, ``optimizer.step()``. That is exactly micrograd's demo loop, so
+``fit(model, X, y, loss='hinge', l2=1e-4, optimizer=SGD(..., schedule=linear_schedule(1.0, 0.1, 100)),
+steps=100)`` reproduces it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence, Union
+
+from autograd import Value, no_grad
+from nn import losses as losses_module
+from nn.metrics import ACCURACY_FOR_LOSS, Accuracy
+from nn.module import Module
+from nn.optim import SGD, Optimizer
+
+__all__ = ["History", "fit", "predict"]
+
+LossFn = Callable[[Sequence[Any], Sequence[Any]], Value]
+
+
+@dataclass
+class History:
+    """What happened during ``fit``: one entry per step (validation: one per check)."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    val_step: list[int] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+    best_step: Optional[int] = None
+    final_loss: float = math.nan
+    final_accuracy: Optional[float] = None
+
+    @property
+    def steps(self) -> int:
+        return len(self.loss)
+
+
+def predict(model: Callable[[Any], Any], X: Sequence[Any]) -> list[Any]:
+    """The model's outputs for every row of ``X`` as plain floats (lists stay lists), without a graph."""
+    with no_grad():
+        outputs = [model(x) for x in X]
+    return [[o.data for o in out] if isinstance(out, (list, tuple)) else float(out) for out in outputs]
+
+
+def _resolve_loss(loss: Union[str, LossFn]) -> tuple[LossFn, Optional[str]]:
+    if isinstance(loss, str):
+        try:
+            return losses_module.LOSSES[loss], loss
+        except KeyError:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(losses_module.LOSSES)}") from None
+    if callable(loss):
+        return loss, None
+    raise TypeError(f"loss must be a loss name or a function (outputs, targets) -> Value, got {type(loss).__name__}")
+
+
+def _positive_int(x: object, what: str) -> int:
+    if isinstance(x, bool) or not isinstance(x, int) or x < 1:
+        raise ValueError(f"{what} must be a positive int, got {x!r}")
+    return x
+
+
+def _batches(n: int, batch_size: Optional[int], rng: random.Random) -> Any:
+    """Endless index batches: the whole set each step, or shuffled mini-batches epoch after epoch."""
+    everything = list(range(n))
+    if batch_size is None or batch_size >= n:
+        while True:
+            yield everything
+    while True:
+        order = everything[:]
+        rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
+
+
+def fit(
+    model: Module,
+    X: Sequence[Any],
+    y: Sequence[Any],
+    loss: Union[str, LossFn] = "mse",
+    optimizer: Optional[Optimizer] = None,
+    steps: Optional[int] = None,
+    epochs: Optional[int] = None,
+    batch_size: Optional[int] = None,
+    l2: float = 0.0,
+    validation: Optional[tuple[Sequence[Any], Sequence[Any]]] = None,
+    validate_every: int = 1,
+    patience: Optional[int] = None,
+    accuracy: Union[str, Accuracy, None] = "auto",
+    progress: bool = True,
+    seed: int = 0,
+) -> History:
+    """Train ``model`` on inputs ``X`` and targets ``y``; return the ``History``.
+
+    * ``loss``: a name (``'mse'``, ``'hinge'``, ``'binary_cross_entropy_with_logits'``,
+      ``'cross_entropy'``) or a function ``(outputs, targets) -> Value``.
+    * ``optimizer``: defaults to ``SGD(model.parameters(), lr=0.1)``.
+    * ``steps`` optimizer steps, or ``epochs`` passes over the data (default: 100 steps);
+      ``batch_size`` None means the whole set every step (micrograd's demo), else shuffled
+      mini-batches (seeded by ``seed``).
+    * ``l2``: adds ``l2 * Σ p²`` over the model's parameters to the loss.
+    * ``validation=(X_val, y_val)`` is evaluated every ``validate_every`` steps; with
+      ``patience``, training stops after that many checks without a better validation loss
+      (training loss if there is no validation set) and the best parameters are restored.
+    * ``accuracy``: ``'auto'`` picks the measure that fits a named loss; a function
+      ``(outputs, targets) -> float``; or None.
+    * ``progress``: a tqdm bar (a widget in Jupyter, text in a terminal); False for none.
+
+    A loss that becomes nan or inf raises ``FloatingPointError`` naming the step: lower the rate.
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
+    if len(X) != len(y):
+        raise ValueError(f"fit: {len(X)} inputs but {len(y)} targets; they must match")
+    if not X:
+        raise ValueError("fit: the training set is empty")
+    loss_fn, loss_name = _resolve_loss(loss)
+    if accuracy == "auto":
+        accuracy_fn = ACCURACY_FOR_LOSS.get(loss_name) if loss_name else None
+    elif accuracy is None or callable(accuracy):
+        accuracy_fn = accuracy
+    else:
+        raise ValueError(f"fit: accuracy must be 'auto', None or a function, got {accuracy!r}")
+    if batch_size is not None:
+        batch_size = _positive_int(batch_size, "batch_size")
+    if steps is not None and epochs is not None:
+        raise ValueError("fit: give steps or epochs, not both")
+    if epochs is not None:
+        per_epoch = 1 if batch_size is None else math.ceil(len(X) / batch_size)
+        total_steps = _positive_int(epochs, "epochs") * per_epoch
+    else:
+        total_steps = _positive_int(100 if steps is None else steps, "steps")
+    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not (0 <= l2 < math.inf):
+        raise ValueError(f"fit: l2 must be a finite number >= 0, got {l2!r}")
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2 or len(validation[0]) != len(validation[1]):
+            raise ValueError("fit: validation must be a pair (X_val, y_val) of equal length")
+        if not validation[0]:
+            raise ValueError("fit: the validation set is empty")
+    validate_every = _positive_int(validate_every, "validate_every")
+    if patience is not None:
+        patience = _positive_int(patience, "patience")
+
+    params = model.parameters()
+    if optimizer is None:
+        optimizer = SGD(params, lr=0.1)
+    history = History()
+    batches = _batches(len(X), batch_size, random.Random(seed))
+    best: Optional[tuple[float, int, dict[str, float]]] = None
+    checks_since_best = 0
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(range(total_steps), desc="training", unit="step", disable=not progress, leave=True)
+    try:
+        for step in bar:
+            indices = next(batches)
+            inputs = [X[i] for i in indices]
+            targets = [y[i] for i in indices]
+            outputs = [model(x) for x in inputs]
+            data_loss = loss_fn(outputs, targets)
+            total = data_loss + losses_module.l2(params, l2) if l2 else data_loss
+            if not math.isfinite(total.data):
+                raise FloatingPointError(
+                    f"fit: the loss became {total.data} at step {step}; training diverged -- lower the learning rate"
+                )
+            optimizer.zero_grad()
+            total.backward()
+            history.lr.append(optimizer.current_lr)
+            # The training loss describes the parameters before this step: keep them if it is the best.
+            before = model.state_dict() if patience is not None and validation is None else None
+            optimizer.step()
+            history.loss.append(total.data)
+            postfix = {"loss": f"{total.data:.4f}"}
+            if accuracy_fn is not None:
+                history.accuracy.append(accuracy_fn(outputs, targets))
+                postfix["acc"] = f"{history.accuracy[-1]:.1%}"
+
+            monitored: Optional[float] = None
+            if validation is not None and (step + 1) % validate_every == 0:
+                val_loss, val_acc = _evaluate(model, validation[0], validation[1], loss_fn, accuracy_fn)
+                history.val_step.append(step)
+                history.val_loss.append(val_loss)
+                if val_acc is not None:
+                    history.val_accuracy.append(val_acc)
+                postfix["val_loss"] = f"{val_loss:.4f}"
+                monitored = val_loss
+            elif validation is None:
+                monitored = total.data
+            bar.set_postfix(postfix, refresh=False)
+
+            if patience is not None and monitored is not None:
+                if best is None or monitored < best[0]:
+                    best = (monitored, step, before if before is not None else model.state_dict())
+                    checks_since_best = 0
+                else:
+                    checks_since_best += 1
+                    if checks_since_best >= patience:
+                        history.stopped_early = True
+                        break
+    finally:
+        bar.close()
+
+    if history.stopped_early and best is not None:
+        model.load_state_dict(best[2])
+        history.best_step = best[1]
+    history.final_loss, history.final_accuracy = _evaluate(model, X, y, loss_fn, accuracy_fn)
+    if l2:
+        with no_grad():
+            history.final_loss += losses_module.l2(params, l2).data
+    return history
+
+
+def _evaluate(
+    model: Module, X: Sequence[Any], y: Sequence[Any], loss_fn: LossFn, accuracy_fn: Optional[Accuracy]
+) -> tuple[float, Optional[float]]:
+    with no_grad():
+        outputs = [model(x) for x in X]
+        value = loss_fn(outputs, y).data
+    return value, (accuracy_fn(outputs, y) if accuracy_fn is not None else None)
