@@ -57,7 +57,7 @@ def _constant(x: object) -> float | None:
         try:
             return float(x)
         except OverflowError:  # an int too large for a double
-            return math.copysign(math.inf, x)  # type: ignore[arg-type]
+            return math.inf if x > 0 else -math.inf  # type: ignore[operator]
     return None
 
 
@@ -298,6 +298,9 @@ class Value:
         Gradients accumulate (PyTorch semantics): a second call adds the same amounts
         again; reset with ``zero_grad``. With ``create_graph=True`` the gradient is
         also built as a graph of ``Value``s (see ``grad_value``), for higher order.
+        As in PyTorch, that ties each input to a gradient graph that refers back to
+        it (a reference cycle, freed only by the cycle collector): for higher order
+        prefer ``gradients(..., create_graph=True)``, which leaves nothing behind.
         """
         seed = _constant(grad)
         if seed is None:
@@ -673,7 +676,12 @@ def _adjoints_checked(root: Value, order: list[Value], seed: Any, create_graph: 
         parents = node._parents
         xs = parents if create_graph else [p.data for p in parents]
         out = node if create_graph else node.data
-        partials = node._op.partials(math_, xs, out, node._ctx)  # type: ignore[union-attr]
+        try:
+            partials = node._op.partials(math_, xs, out, node._ctx)  # type: ignore[union-attr]
+        except FloatingPointError as error:  # raised while building the derivative graph
+            found = str(error).split(".", 1)[0]
+            what = f"has a derivative that is not finite here ({found})"
+            raise FloatingPointError(_anomaly_message(node, node._op, what)) from None  # type: ignore[arg-type]
         for i, (parent, d) in enumerate(zip(parents, partials)):
             term = g * d
             t = GraphMath.data(term)

@@ -1,16 +1,19 @@
 """Function transforms in the style of HIPS autograd and JAX: ``grad``, ``value_and_grad``, ``hessian``.
 
-They take a Python function of scalars and return a function. Plain-float
-arguments give plain-float answers; ``Value`` arguments give ``Value`` answers that
-stay differentiable, which is what lets ``grad(grad(f))`` nest to any order.
+They take a Python function of scalars and return a function. Plain-number
+arguments give plain-float answers. When the result also depends on ``Value``s made
+outside the call -- an outer ``grad``'s argument, or parameters the function closes
+over -- the answer is a ``Value`` that stays differentiable with respect to them,
+which is what lets ``grad(grad(f))`` nest to any order.
 """
 
 from __future__ import annotations
 
 import functools
+import numbers
 from typing import Any, Callable, Sequence, Union
 
-from autograd.engine import Value, gradients
+from autograd.engine import Value, gradients, topological_order
 
 Argnums = Union[int, Sequence[int]]
 
@@ -26,20 +29,21 @@ def _check_argnums(argnums: Argnums, nargs: int) -> tuple[int, ...]:
 def _evaluate(f: Callable[..., Any], argnums: Argnums, args: tuple[Any, ...]) -> tuple[Any, list[Any]]:
     """Call f with the chosen arguments as graph nodes; return its output and the gradients."""
     chosen = _check_argnums(argnums, len(args))
-    call_args = list(args)
-    nested = False
-    for i in chosen:
-        if isinstance(args[i], Value):
-            nested = True  # an outer transform is watching this argument: keep the graph
-        else:
-            call_args[i] = Value(args[i])
+    # Numbers become leaf Values (the others too, so f can call .sin() on any argument).
+    call_args = [Value(a) if isinstance(a, numbers.Real) and not isinstance(a, bool) else a for a in args]  # type: ignore[arg-type]
+    made_here = {id(call_args[i]) for i in range(len(args)) if call_args[i] is not args[i]}
     out = f(*call_args)
     if not isinstance(out, Value):
         try:
             out = Value(out)  # a function that ignores its input: gradient 0
+            made_here.add(id(out))
         except TypeError:
             what = type(out).__name__
             raise TypeError(f"grad: the function must return a scalar (Value or number), got {what}") from None
+    # If the result depends on any Value made outside this call (an outer grad's input, a
+    # captured parameter), the gradient must stay a differentiable Value: that is what makes
+    # grad(lambda x: x * grad(lambda y: x * y)(3.0)) see the inner result's dependence on x.
+    nested = any(not node.parents and id(node) not in made_here for node in topological_order(out))
     grads = gradients(out, [call_args[i] for i in chosen], create_graph=nested)
     if not nested:
         return out.data, [float(g) for g in grads]
