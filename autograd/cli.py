@@ -1,0 +1,199 @@
+"""``python -m autograd``: draw an expression's graph, or print its value and gradient.
+
+    python -m autograd draw "tanh(w*x + b)" x=2 w=-3 b=6.88 -o graph.svg
+    python -m autograd grad "tanh(w*x + b)" x=2 w=-3 b=6.88
+
+Expressions go through ``autograd.expr`` (a whitelist parser; nothing is
+executed). Exit codes: 0 success, 1 a rendering or file problem, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from autograd.draw import (
+    DEFAULT_MAX_NODES,
+    RANKDIRS,
+    SAVE_FORMATS,
+    DotNotFoundError,
+    GraphTooLargeError,
+    RenderError,
+    _write_atomically,
+    draw,
+)
+from autograd.engine import Value
+from autograd.expr import FUNCTIONS, ExpressionError, parse, parse_assignment
+
+__all__ = ["main"]
+
+PROG = "python -m autograd"
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+FORMATS = ("svg", "png", "dot")
+
+_EPILOG = f"""\
+expressions: numbers, variable names, + - * / **, unary -, and the functions
+  {", ".join(FUNCTIONS)}
+  (leaky_relu and elu take an optional alpha: leaky_relu(x, 0.1)).
+  Give every variable a value as name=value. Quote the expression for the shell;
+  if it starts with '-', put '--' before it.
+"""
+
+
+class _UsageError(Exception):
+    """Bad command-line input: reported in one line with exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Draw the computation graph of an expression, or print its value and gradient.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{draw,grad}")
+
+    draw_command = commands.add_parser(
+        "draw",
+        help="draw the graph (after backward, so gradients show) to SVG, PNG or DOT",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    draw_command.add_argument("expression", help='e.g. "tanh(w*x + b)"')
+    draw_command.add_argument("assignments", nargs="*", metavar="name=value", help="e.g. x=2 w=-3 b=6.88")
+    draw_command.add_argument("-o", "--output", help="file to write ('-' for standard output); default graph.FORMAT")
+    draw_command.add_argument("--format", choices=FORMATS, help="output format; default from the -o suffix, else svg")
+    draw_command.add_argument("--edge-labels", action="store_true", help="write the local derivative on each edge")
+    draw_command.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="layout direction (default LR)")
+    draw_command.add_argument("--precision", type=int, default=4, help="decimals shown (default 4)")
+    draw_command.add_argument(
+        "--max-nodes", type=int, default=DEFAULT_MAX_NODES, help=f"refuse bigger graphs (default {DEFAULT_MAX_NODES})"
+    )
+
+    grad_command = commands.add_parser(
+        "grad",
+        help="print the value and every partial derivative",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    grad_command.add_argument("expression", help='e.g. "tanh(w*x + b)"')
+    grad_command.add_argument("assignments", nargs="*", metavar="name=value", help="e.g. x=2 w=-3 b=6.88")
+    grad_command.add_argument("--json", action="store_true", help="print JSON (nan/inf as strings)")
+    return parser
+
+
+def _evaluate(expression_text: str, assignments: list[str]) -> tuple[Value, dict[str, Value]]:
+    """Parse, bind the variables to labelled leaves, evaluate and run backward."""
+    expression = parse(expression_text)
+    bound: dict[str, Value] = {}
+    for assignment in assignments:
+        name, number = parse_assignment(assignment)
+        if name in bound:
+            raise ExpressionError(f"{name} is given a value twice", assignment, 0, len(assignment.partition("=")[0]))
+        if name not in expression.variables:
+            known = ", ".join(expression.variables) or "none"
+            message = f"{name} does not appear in the expression (its variables: {known})"
+            raise ExpressionError(message, assignment, 0, len(assignment.partition("=")[0]))
+        bound[name] = Value(number, label=name)
+    result = expression.evaluate(bound)
+    output = result if isinstance(result, Value) else Value(result)
+    if output.label is None:
+        output.label = "f" if "f" not in bound else "output"
+    output.backward()
+    return output, bound
+
+
+def _format_float(x: float) -> str:
+    return repr(x)
+
+
+def _run_grad(arguments: argparse.Namespace, out: TextIO) -> int:
+    output, bound = _evaluate(arguments.expression, arguments.assignments)
+    if arguments.json:
+
+        def jsonable(x: float) -> float | str:
+            return x if math.isfinite(x) else repr(x)
+
+        document = {
+            "expression": arguments.expression,
+            "at": {name: jsonable(v.data) for name, v in bound.items()},
+            "value": jsonable(output.data),
+            "gradient": {name: jsonable(v.grad) for name, v in bound.items()},
+        }
+        out.write(json.dumps(document, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    point = ", ".join(f"{name}={_format_float(v.data)}" for name, v in bound.items())
+    out.write(f"f = {arguments.expression}" + (f"   at {point}" if point else "") + "\n")
+    out.write(f"f = {_format_float(output.data)}\n")
+    for name, leaf in bound.items():
+        out.write(f"df/d{name} = {_format_float(leaf.grad)}\n")
+    return EXIT_OK
+
+
+def _output_target(arguments: argparse.Namespace) -> tuple[Path | None, str]:
+    """Where to write (None: standard output) and in which format."""
+    output, chosen = arguments.output, arguments.format
+    if output == "-":
+        return None, chosen or "svg"
+    if output is None:
+        output_format = chosen or "svg"
+        return Path(f"graph.{output_format}"), output_format
+    path = Path(output)
+    from_suffix = SAVE_FORMATS.get(path.suffix.lower())
+    if chosen and from_suffix and chosen != from_suffix:
+        raise _UsageError(f"--format {chosen} contradicts the suffix of {output!r}; change one of them")
+    return path, chosen or from_suffix or "svg"
+
+
+def _run_draw(arguments: argparse.Namespace, out: TextIO) -> int:
+    target, output_format = _output_target(arguments)
+    output, _ = _evaluate(arguments.expression, arguments.assignments)
+    try:
+        graph = draw(
+            output,
+            edge_labels=arguments.edge_labels,
+            rankdir=arguments.rankdir,
+            precision=arguments.precision,
+            max_nodes=arguments.max_nodes,
+        )
+    except (ValueError, TypeError) as error:  # GraphTooLargeError, a bad --precision or --max-nodes
+        raise _UsageError(str(error)) from None
+    if output_format == "dot":
+        data = graph.source.encode("utf-8")
+    elif output_format == "svg":
+        data = graph.svg().encode("utf-8")
+    else:
+        data = graph.pipe(output_format)
+    if target is None:
+        if output_format == "png" and sys.stdout.isatty():
+            raise _UsageError("refusing to write PNG bytes to a terminal; use -o graph.png")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    _write_atomically(target, data)
+    out.write(f"wrote {target} ({graph.node_count} nodes, {graph.edge_count} edges)\n")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    arguments = _parser().parse_args(argv)  # argparse itself exits with 2 on malformed options
+    out, err = sys.stdout, sys.stderr
+    try:
+        if arguments.command == "grad":
+            return _run_grad(arguments, out)
+        return _run_draw(arguments, out)
+    except ExpressionError as error:
+        err.write(f"{PROG}: error: {error}\n{error.pointer()}\n")
+        return EXIT_BAD_INPUT
+    except (_UsageError, GraphTooLargeError) as error:
+        err.write(f"{PROG}: error: {error}\n")
+        return EXIT_BAD_INPUT
+    except (DotNotFoundError, RenderError, OSError) as error:
+        err.write(f"{PROG}: error: {error}\n")
+        return EXIT_FAILED
