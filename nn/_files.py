@@ -6,14 +6,15 @@ and any existing file at the target is left exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from typing import Callable, IO
+from typing import IO, Callable
 
-__all__ = ["write_atomic", "write_text_atomic"]
+__all__ = ["write_atomic", "write_bytes_atomic", "write_text_atomic"]
 
 
-def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
+def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[bytes]], object]) -> None:
     """Call ``write(file)`` on a temporary file next to ``path``, then move it into place."""
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
@@ -31,14 +32,16 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None
             os.fsync(file.fileno())
         os.replace(temporary, target)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-        except FileNotFoundError:
-            pass
         raise
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    write_atomic(path, lambda file: file.write(data))
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` as UTF-8 to ``path`` atomically."""
-    data = text.encode("utf-8")
-    write_atomic(path, lambda file: file.write(data) and None)
+    write_bytes_atomic(path, text.encode("utf-8"))

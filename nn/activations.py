@@ -9,7 +9,7 @@ rather than functions of one pre-activation: see ``nn.layers.Maxout`` and ``nn.l
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable
 
 from autograd import Value, dot
 
@@ -18,7 +18,7 @@ __all__ = ["ACTIVATIONS", "NAMES", "check_activation", "prelu"]
 Activation = Callable[[Value], Value]
 
 #: Elementwise activations: name -> function of one Value (None for linear: no node is made).
-ACTIVATIONS: dict[str, Optional[Activation]] = {
+ACTIVATIONS: dict[str, Activation | None] = {
     "relu": Value.relu,
     "leaky_relu": Value.leaky_relu,
     "elu": Value.elu,
@@ -43,7 +43,7 @@ def check_activation(name: object, what: str = "activation") -> str:
     raise ValueError(f"unknown {what} {name!r}; choose one of {', '.join(NAMES)}")
 
 
-def prelu(z: Value, slope: Value, path: Optional[str] = None) -> Value:
+def prelu(z: Value, slope: Value, path: str | None = None) -> Value:
     """PReLU: z if z > 0 else slope * z, with ``slope`` a parameter (He et al. 2015).
 
     Built as relu(z) + slope * (z - relu(z)): three nodes, and both z and the slope get

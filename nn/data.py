@@ -66,9 +66,7 @@ def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 
     n_outer = n // 2
     n_inner = n - n_outer
     X = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, 2 * math.pi, n_outer, endpoint=False)]
-    X += [
-        [factor * math.cos(t), factor * math.sin(t)] for t in _linspace(0.0, 2 * math.pi, n_inner, endpoint=False)
-    ]
+    X += [[factor * math.cos(t), factor * math.sin(t)] for t in _linspace(0.0, 2 * math.pi, n_inner, endpoint=False)]
     y = [0] * n_outer + [1] * n_inner
     X = [[a + rng.gauss(0.0, sigma), b + rng.gauss(0.0, sigma)] for a, b in X]
     return _shuffled(X, y, rng)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numbers
 import random
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Sequence, Union
 
 from autograd import Value, dot
 from autograd import max as value_max
@@ -63,7 +63,7 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: Optional[str] = "relu",
+        activation: str | None = "relu",
         init: str = "auto",
         bias_init: float = 0.0,
         rng: RngLike = None,
@@ -178,7 +178,7 @@ class Layer(Module):
         self,
         nin: int,
         nout: int,
-        activation: Optional[str] = "relu",
+        activation: str | None = "relu",
         init: str = "auto",
         bias_init: float = 0.0,
         rng: RngLike = None,
@@ -234,8 +234,8 @@ class MLP(Module):
         self,
         nin: int,
         sizes: Sequence[int],
-        activation: Optional[str] = "relu",
-        output_activation: Optional[str] = None,
+        activation: str | None = "relu",
+        output_activation: str | None = None,
         init: str = "auto",
         bias_init: float = 0.0,
         rng: RngLike = None,

@@ -133,11 +133,10 @@ def cross_entropy(logits: Sequence[Output], classes: Sequence[Any], reduction: s
     for i in range(n):
         row = _row(logits[i], i, "cross_entropy")
         c = classes[i]
-        if isinstance(c, bool) or not isinstance(c, numbers.Integral) or not 0 <= c < len(row):
-            raise ValueError(
-                f"cross_entropy: class of sample {i} is {c!r}; it must be an int from 0 to {len(row) - 1}"
-            )
-        terms.append(logsumexp(row) - row[int(c)])
+        index = int(c) if isinstance(c, numbers.Integral) and not isinstance(c, bool) else -1
+        if not 0 <= index < len(row):
+            raise ValueError(f"cross_entropy: class of sample {i} is {c!r}; it must be an int from 0 to {len(row) - 1}")
+        terms.append(logsumexp(row) - row[index])
     return _reduce(terms, reduction, "cross_entropy")
 
 

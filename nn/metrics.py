@@ -5,7 +5,7 @@ Outputs may be ``Value``s, floats, or the lists a model returns; targets are as 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Sequence
 
 __all__ = ["ACCURACY_FOR_LOSS", "argmax_accuracy", "binary_accuracy", "within_half_accuracy"]
 
@@ -43,7 +43,7 @@ def within_half_accuracy(outputs: Sequence[Any], targets: Sequence[Any]) -> floa
 
 
 #: The accuracy that goes with each named loss.
-ACCURACY_FOR_LOSS: dict[str, Optional[Accuracy]] = {
+ACCURACY_FOR_LOSS: dict[str, Accuracy | None] = {
     "hinge": binary_accuracy,
     "binary_cross_entropy_with_logits": binary_accuracy,
     "bce": binary_accuracy,

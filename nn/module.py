@@ -82,11 +82,8 @@ class Module:
         for name, member in vars(self).items():
             if name.startswith("_"):
                 continue
-            if isinstance(member, (Module, Value)):
+            if _is_member(member):
                 yield name, member
-            elif isinstance(member, (list, tuple)) and member:
-                if all(isinstance(item, Module) for item in member) or all(isinstance(item, Value) for item in member):
-                    yield name, member
 
     def children(self) -> Iterator[tuple[str, Module]]:
         """Direct submodules with their attribute names (``layers.0``, ``layers.1``, ...)."""
@@ -198,6 +195,15 @@ class Module:
         except NotImplementedError:
             arguments = ""
         return f"{type(self).__name__}({arguments})"
+
+
+def _is_member(x: object) -> bool:
+    """A parameter, a submodule, or a non-empty row that is all parameters or all submodules."""
+    if isinstance(x, (Module, Value)):
+        return True
+    if not isinstance(x, (list, tuple)) or not x:
+        return False
+    return all(isinstance(item, Module) for item in x) or all(isinstance(item, Value) for item in x)
 
 
 def _tag_parameter(p: Value, path: str, label: str) -> None:

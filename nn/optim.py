@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable
 
 from autograd import Value
 
@@ -40,15 +40,16 @@ def linear_schedule(start: float, end: float, steps: int) -> Schedule:
 
 
 def _nonnegative(x: object, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not (math.isfinite(x) and x >= 0):  # type: ignore[arg-type]
+    value = float(x) if isinstance(x, numbers.Real) and not isinstance(x, bool) else math.nan
+    if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"{what} must be a finite number >= 0, got {x!r}")
-    return float(x)  # type: ignore[arg-type]
+    return value
 
 
 class Optimizer:
     """Holds the parameter list, the step count and the learning rate (fixed or scheduled)."""
 
-    def __init__(self, params: Iterable[Value], lr: float, schedule: Optional[Schedule] = None) -> None:
+    def __init__(self, params: Iterable[Value], lr: float, schedule: Schedule | None = None) -> None:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got no parameters; pass model.parameters()")
@@ -94,7 +95,7 @@ class SGD(Optimizer):
         lr: float = 0.1,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
-        schedule: Optional[Schedule] = None,
+        schedule: Schedule | None = None,
     ) -> None:
         super().__init__(params, lr, schedule)
         self.momentum = _nonnegative(momentum, "momentum")
@@ -124,7 +125,7 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
-        schedule: Optional[Schedule] = None,
+        schedule: Schedule | None = None,
     ) -> None:
         super().__init__(params, lr, schedule)
         beta1, beta2 = betas

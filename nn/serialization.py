@@ -100,7 +100,7 @@ def load(path: str | os.PathLike[str]) -> Module:
     except RecursionError:
         raise fail("its JSON is nested too deeply") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise fail(f"it has no \"format\": \"{FORMAT}\" tag, so it is some other JSON file")
+        raise fail(f'it has no "format": "{FORMAT}" tag, so it is some other JSON file')
     version = document.get("version")
     if version != VERSION or isinstance(version, bool):
         raise fail(f"format version {version!r} is not supported (this valuegrad reads version {VERSION})")
@@ -120,9 +120,11 @@ def load(path: str | os.PathLike[str]) -> Module:
     # checking that first stops a doctored file from making us build a gigantic model.
     oversized = [v for v in _integers(config) if v > len(parameters)]
     if oversized:
-        raise fail(f"its architecture asks for size {oversized[0]} but the file holds only {len(parameters)} parameters")
+        held = len(parameters)
+        raise fail(f"its architecture asks for size {oversized[0]} but the file holds only {held} parameters")
     try:
-        model = cls(**config, rng=0) if _takes_rng(cls) else cls(**config)
+        build: Any = cls  # a registered class: its config() keys are its constructor's keywords
+        model = build(**config, rng=0) if _takes_rng(cls) else build(**config)
     except (TypeError, ValueError) as error:
         raise fail(f"its {class_name} architecture is invalid: {error}") from None
     try:

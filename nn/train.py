@@ -12,7 +12,7 @@ import math
 import numbers
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 from autograd import Value, no_grad
 from nn import losses as losses_module
@@ -36,9 +36,9 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
     stopped_early: bool = False
-    best_step: Optional[int] = None
+    best_step: int | None = None
     final_loss: float = math.nan
-    final_accuracy: Optional[float] = None
+    final_accuracy: float | None = None
 
     @property
     def steps(self) -> int:
@@ -52,7 +52,7 @@ def predict(model: Callable[[Any], Any], X: Sequence[Any]) -> list[Any]:
     return [[o.data for o in out] if isinstance(out, (list, tuple)) else float(out) for out in outputs]
 
 
-def _resolve_loss(loss: Union[str, LossFn]) -> tuple[LossFn, Optional[str]]:
+def _resolve_loss(loss: Union[str, LossFn]) -> tuple[LossFn, str | None]:
     if isinstance(loss, str):
         try:
             return losses_module.LOSSES[loss], loss
@@ -69,7 +69,7 @@ def _positive_int(x: object, what: str) -> int:
     return x
 
 
-def _batches(n: int, batch_size: Optional[int], rng: random.Random) -> Any:
+def _batches(n: int, batch_size: int | None, rng: random.Random) -> Any:
     """Endless index batches: the whole set each step, or shuffled mini-batches epoch after epoch."""
     everything = list(range(n))
     if batch_size is None or batch_size >= n:
@@ -87,14 +87,14 @@ def fit(
     X: Sequence[Any],
     y: Sequence[Any],
     loss: Union[str, LossFn] = "mse",
-    optimizer: Optional[Optimizer] = None,
-    steps: Optional[int] = None,
-    epochs: Optional[int] = None,
-    batch_size: Optional[int] = None,
+    optimizer: Optimizer | None = None,
+    steps: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
     l2: float = 0.0,
-    validation: Optional[tuple[Sequence[Any], Sequence[Any]]] = None,
+    validation: tuple[Sequence[Any], Sequence[Any]] | None = None,
     validate_every: int = 1,
-    patience: Optional[int] = None,
+    patience: int | None = None,
     accuracy: Union[str, Accuracy, None] = "auto",
     progress: bool = True,
     seed: int = 0,
@@ -142,7 +142,8 @@ def fit(
     if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not (0 <= l2 < math.inf):
         raise ValueError(f"fit: l2 must be a finite number >= 0, got {l2!r}")
     if validation is not None:
-        if not isinstance(validation, (tuple, list)) or len(validation) != 2 or len(validation[0]) != len(validation[1]):
+        pair = isinstance(validation, (tuple, list)) and len(validation) == 2
+        if not pair or len(validation[0]) != len(validation[1]):
             raise ValueError("fit: validation must be a pair (X_val, y_val) of equal length")
         if not validation[0]:
             raise ValueError("fit: the validation set is empty")
@@ -155,7 +156,7 @@ def fit(
         optimizer = SGD(params, lr=0.1)
     history = History()
     batches = _batches(len(X), batch_size, random.Random(seed))
-    best: Optional[tuple[float, int, dict[str, float]]] = None
+    best: tuple[float, int, dict[str, float]] | None = None
     checks_since_best = 0
 
     from tqdm.auto import tqdm
@@ -185,7 +186,7 @@ def fit(
                 history.accuracy.append(accuracy_fn(outputs, targets))
                 postfix["acc"] = f"{history.accuracy[-1]:.1%}"
 
-            monitored: Optional[float] = None
+            monitored: float | None = None
             if validation is not None and (step + 1) % validate_every == 0:
                 val_loss, val_acc = _evaluate(model, validation[0], validation[1], loss_fn, accuracy_fn)
                 history.val_step.append(step)
@@ -221,8 +222,8 @@ def fit(
 
 
 def _evaluate(
-    model: Module, X: Sequence[Any], y: Sequence[Any], loss_fn: LossFn, accuracy_fn: Optional[Accuracy]
-) -> tuple[float, Optional[float]]:
+    model: Module, X: Sequence[Any], y: Sequence[Any], loss_fn: LossFn, accuracy_fn: Accuracy | None
+) -> tuple[float, float | None]:
     with no_grad():
         outputs = [model(x) for x in X]
         value = loss_fn(outputs, y).data

@@ -1,0 +1,247 @@
+"""``python -m nn train DATASET``: train an MLP and write its model file, plots and graph.
+
+Example (the README's main job)::
+
+    python -m nn train moons --hidden 16,16 --steps 100 --out runs/moons
+
+writes ``model.json`` (load it with ``nn.load``), ``loss.svg``, ``decision_boundary.png`` (2-D
+datasets) and ``graph.svg`` (the model on one input, one box per neuron). Mistakes in the
+arguments exit with status 2 and one line saying what was wrong; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from nn import losses
+from nn.layers import MLP
+from nn.recipes import RECIPES, Recipe
+from nn.train import History, fit
+
+__all__ = ["main"]
+
+PROGRAM = "python -m nn"
+MAX_WIDTH = 4096
+MAX_STEPS = 1_000_000
+
+
+class UsageError(Exception):
+    """A bad argument: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (what was wrong, where to look), not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _hidden(text: str) -> tuple[int, ...]:
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        widths = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--hidden {text!r}: give layer widths as comma-separated whole numbers, e.g. 16,16"
+        ) from None
+    if any(not 1 <= w <= MAX_WIDTH for w in widths):
+        raise argparse.ArgumentTypeError(f"--hidden {text!r}: every layer width must be between 1 and {MAX_WIDTH}")
+    return widths
+
+
+def _bounded_int(name: str, low: int, high: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} {text!r}: expected a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} {value}: must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _positive_float(name: str) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} {text!r}: expected a number") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"{name} {text}: must be a positive finite number")
+        return value
+
+    return parse
+
+
+def _nonnegative_float(name: str) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} {text!r}: expected a number") from None
+        if not 0 <= value < float("inf"):
+            raise argparse.ArgumentTypeError(f"{name} {text}: must be a finite number >= 0")
+        return value
+
+    return parse
+
+
+def _dataset(text: str) -> Recipe:
+    try:
+        return RECIPES[text]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"unknown dataset {text!r}; choose one of {', '.join(RECIPES)}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROGRAM, description="Train small neural networks built from autograd scalars.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    train = commands.add_parser(
+        "train",
+        help="train an MLP on a toy dataset and write model.json, loss.svg, decision_boundary.png, graph.svg",
+        description="Train an MLP on a toy dataset and write model.json, loss.svg, decision_boundary.png "
+        "(2-D datasets) and graph.svg into --out.",
+    )
+    train.add_argument("dataset", type=_dataset, metavar="DATASET", help=f"one of {', '.join(RECIPES)}")
+    train.add_argument("--hidden", type=_hidden, help="hidden layer widths, e.g. 16,16 (default: per dataset)")
+    train.add_argument("--steps", type=_bounded_int("--steps", 1, MAX_STEPS), default=100, help="optimizer steps")
+    train.add_argument("--lr", type=_positive_float("--lr"), help="learning rate (default: per dataset)")
+    train.add_argument("--activation", default="relu", help="hidden activation: relu, tanh, sigmoid, ...")
+    train.add_argument("--samples", type=_bounded_int("--samples", 4, 100_000), default=100, help="dataset size")
+    train.add_argument("--noise", type=_nonnegative_float("--noise"), help="dataset noise (default: per dataset)")
+    train.add_argument("--seed", type=_bounded_int("--seed", 0, 2**32 - 1), default=0, help="data and init seed")
+    train.add_argument("--out", type=Path, help="output directory (default: runs/DATASET)")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--no-plots", action="store_true", help="skip loss.svg and decision_boundary.png")
+    train.add_argument("--no-graph", action="store_true", help="skip graph.svg")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 failed, 2 bad arguments)."""
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            raise UsageError(f"say what to do, e.g. {PROGRAM} train moons (see {PROGRAM} --help)")
+        return _train(args)
+    except UsageError as error:
+        print(f"{PROGRAM}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROGRAM}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _train(args: argparse.Namespace) -> int:
+    recipe: Recipe = args.dataset
+    from nn.activations import NAMES
+
+    if args.activation not in NAMES:
+        raise UsageError(f"unknown --activation {args.activation!r}; choose one of {', '.join(NAMES)}")
+    plots = not args.no_plots
+    if plots:
+        from nn.plots import MATPLOTLIB_HINT, have_matplotlib
+
+        if not have_matplotlib():
+            raise UsageError(f"{MATPLOTLIB_HINT} (or pass --no-plots)")
+    out: Path = args.out if args.out is not None else Path("runs") / recipe.name
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    hidden = args.hidden if args.hidden is not None else recipe.hidden
+    lr = args.lr if args.lr is not None else recipe.lr
+
+    X, y = recipe.load(args.samples, args.noise, args.seed)
+    model = MLP(recipe.nin, [*hidden, recipe.nout], activation=args.activation, rng=args.seed)
+    params = model.parameters()
+    optimizer = recipe.make_optimizer(params, lr, args.steps)
+    print(
+        f"training MLP({recipe.nin}, {[*hidden, recipe.nout]}) with {len(params)} parameters on {recipe.name} "
+        f"({len(X)} samples): {recipe.loss} loss, {recipe.optimizer} lr {lr:g}, {args.steps} steps",
+        flush=True,
+    )
+    try:
+        history = fit(
+            model,
+            X,
+            y,
+            loss=recipe.loss,
+            optimizer=optimizer,
+            steps=args.steps,
+            l2=recipe.l2,
+            progress=not args.no_progress,
+            seed=args.seed,
+        )
+    except FloatingPointError as error:
+        print(f"{PROGRAM}: {error} (try --lr smaller than {lr:g})", file=sys.stderr)
+        return 1
+    accuracy = history.final_accuracy
+    shown = f", train accuracy {accuracy:.1%}" if accuracy is not None else ""
+    print(f"final loss {history.final_loss:.4f}{shown}")
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        written = _write_outputs(model, recipe, X, y, history, out, plots, not args.no_graph)
+    except OSError as error:
+        print(f"{PROGRAM}: could not write to {out}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(f"wrote {', '.join(str(out / name) for name in written)}")
+    return 0
+
+
+def _write_outputs(
+    model: MLP, recipe: Recipe, X: list[Any], y: list[Any], history: History, out: Path, plots: bool, graph: bool
+) -> list[str]:
+    written = []
+    model.save(out / "model.json")
+    written.append("model.json")
+    if plots:
+        from nn.plots import save_decision_boundary, save_loss_curve
+
+        save_loss_curve(history, out / "loss.svg", title=f"{recipe.name}: {recipe.loss} loss")
+        written.append("loss.svg")
+        if recipe.nin == 2:
+            save_decision_boundary(model, X, y, out / "decision_boundary.png")
+            written.append("decision_boundary.png")
+    if graph:
+        note = _save_graph(model, recipe, X[0], y[0], out / "graph.svg")
+        if note is None:
+            written.append("graph.svg")
+        else:
+            print(f"{PROGRAM}: skipped graph.svg: {note}", file=sys.stderr)
+    return written
+
+
+def _save_graph(model: MLP, recipe: Recipe, x: Any, target: Any, path: Path) -> str | None:
+    """Draw the model on one input, one box per neuron, with the gradients of one backward pass.
+
+    Returns None on success, else why the picture could not be made (the run still succeeds).
+    """
+    from autograd import draw
+
+    outputs = model(x)
+    if len(outputs) == 1:
+        root = outputs[0]
+        root.label = "score"
+    else:
+        root = losses.LOSSES[recipe.loss]([outputs], [target])
+        root.label = "loss"
+    model.zero_grad()
+    root.backward()
+    try:
+        # collapse=3 folds values by (model, layer, neuron): one box per neuron.
+        draw(root, collapse=3).save(path)
+    except (OSError, RuntimeError, ValueError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return first_line
+    finally:
+        model.zero_grad()
+    return None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
