@@ -1,0 +1,458 @@
+"""Drawing: DOT text (golden, deterministic), rendered SVG parsed as XML, escaping, clusters, size guard."""
+
+# ruff: noqa: E501  (the golden DOT text is kept verbatim, long lines and all)
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd
+from autograd import Value, draw, local_derivatives, topological_order
+from autograd.draw import (
+    ROLE_FILL,
+    DotNotFoundError,
+    Graph,
+    GraphTooLargeError,
+    format_number,
+    html_text,
+)
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_groups(svg: str, kind: str) -> list[ET.Element]:
+    """The <g class="node|edge|cluster"> elements of a Graphviz SVG."""
+    root = ET.fromstring(svg)
+    return [g for g in root.iter(f"{SVG}g") if g.get("class") == kind]
+
+
+def node_texts(svg: str) -> dict[str, list[str]]:
+    """Each node's DOT id (its <title>) -> the text lines drawn in it."""
+    texts = {}
+    for g in svg_groups(svg, "node"):
+        title = g.find(f"{SVG}title")
+        assert title is not None
+        texts[title.text or ""] = [t.text or "" for t in g.iter(f"{SVG}text")]
+    return texts
+
+
+def small_graph() -> Value:
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    d = a * b + c
+    d.label = "d"
+    d.backward()
+    return d
+
+
+GOLDEN_DOT = """\
+digraph valuegrad {
+	graph [rankdir=LR fontname="Helvetica"]
+	node [fontname="Helvetica" fontsize="12" margin="0.05"]
+	edge [fontname="Helvetica" fontsize="10"]
+	n0 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#dbeafe"><tr><td>a</td><td>data 2.0000</td><td>grad -3.0000</td></tr></table>> shape="plaintext"]
+	n1 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#dbeafe"><tr><td>b</td><td>data -3.0000</td><td>grad 2.0000</td></tr></table>> shape="plaintext"]
+	n2 [label=<*> shape="ellipse" style="filled" fillcolor="#f3f4f6"]
+	n3 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#ffffff"><tr><td></td><td>data -6.0000</td><td>grad 1.0000</td></tr></table>> shape="plaintext"]
+	n4 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#dbeafe"><tr><td>c</td><td>data 10.0000</td><td>grad 1.0000</td></tr></table>> shape="plaintext"]
+	n5 [label=<+> shape="ellipse" style="filled" fillcolor="#f3f4f6"]
+	n6 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#dcfce7"><tr><td>d</td><td>data 4.0000</td><td>grad 1.0000</td></tr></table>> shape="plaintext"]
+	n0 -> n2 [label=<-3.0000> fontcolor="#4b5563"]
+	n1 -> n2 [label=<2.0000> fontcolor="#4b5563"]
+	n2 -> n3
+	n3 -> n5 [label=<1.0000> fontcolor="#4b5563"]
+	n4 -> n5 [label=<1.0000> fontcolor="#4b5563"]
+	n5 -> n6
+}
+"""
+
+
+# ---------------------------------------------------------------- DOT text
+
+
+def test_golden_dot_for_a_small_graph() -> None:
+    assert draw(small_graph(), edge_labels=True).source == GOLDEN_DOT
+
+
+def test_same_graph_gives_identical_dot_byte_for_byte() -> None:
+    first = draw(small_graph(), edge_labels=True).source
+    second = draw(small_graph(), edge_labels=True).source
+    assert first.encode() == second.encode()
+
+
+def test_node_ids_are_sequential_in_topological_order() -> None:
+    x = Value(0.5, label="x")
+    y = ((x * x).exp() + x).tanh() * 2
+    source = draw(y).source
+    declared = re.findall(r"^\t(n\d+) \[", source, flags=re.MULTILINE)
+    assert declared == [f"n{i}" for i in range(len(declared))]
+    # one record per value, one oval per op
+    order = topological_order(y)
+    assert len(declared) == len(order) + sum(1 for v in order if v.parents)
+
+
+def test_value_draw_method_and_package_export_agree() -> None:
+    y = small_graph()
+    assert y.draw(edge_labels=True).source == draw(y, edge_labels=True).source
+    assert autograd.Graph is Graph
+
+
+def test_edge_labels_are_the_local_derivatives() -> None:
+    x, w = Value(1.5, label="x"), Value(-0.25, label="w")
+    y = (x * w).sigmoid()
+    source = draw(y, edge_labels=True, precision=6).source
+    labels = re.findall(r"-> n\d+ \[label=<([^>]*)>", source)
+    expected = [format_number(d, 6) for v in topological_order(y) for d in local_derivatives(v)]
+    assert labels == expected
+
+
+def test_a_repeated_parent_gets_one_edge_per_use() -> None:
+    a = Value(3.0, label="a")
+    graph = draw(a + a)
+    assert graph.source.count("n0 -> n1") == 2
+    assert len(svg_groups(graph.svg(), "edge")) == graph.edge_count == 3
+
+
+def test_options_change_the_cells() -> None:
+    y = small_graph()
+    assert "<td>grad " not in draw(y, show_grad=False).source
+    assert "<td>data " not in draw(y, show_data=False).source
+    assert "rankdir=TB" in draw(y, rankdir="TB").source
+    assert "data 4.00 " not in draw(y, precision=2).source and "data 4.00<" in draw(y, precision=2).source
+
+
+@pytest.mark.parametrize(
+    ("x", "precision", "shown"),
+    [(0.0, 4, "0.0000"), (1.5, 2, "1.50"), (-2.25, 4, "-2.2500"), (1e-9, 4, "1.000e-09"), (3e12, 3, "3.00e+12")],
+)
+def test_number_format(x: float, precision: int, shown: str) -> None:
+    assert format_number(x, precision) == shown
+
+
+def test_non_finite_numbers_are_drawn() -> None:
+    y = Value(0.0, label="z").log()  # -inf
+    z = y * 0.0  # nan
+    source = draw(z).source
+    assert "data -inf" in source and "data nan" in source
+
+
+def test_colour_roles() -> None:
+    x = Value(1.0, label="x")
+    w = Value(2.0, label="w0")
+    w.module_path = "Neuron"
+    y = w * x
+    y.module_path = "Neuron"
+    out = y + 1
+    out.module_path = "Neuron"
+    source = draw(out).source
+    fill_of = {
+        label: re.search(rf'bgcolor="(#[0-9a-f]+)"><tr><td>{label}<', source).group(1)  # type: ignore[union-attr]
+        for label in ("x", "w0")
+    }
+    assert fill_of == {"x": ROLE_FILL["input"], "w0": ROLE_FILL["parameter"]}
+    assert source.count(ROLE_FILL["output"]) == 1
+    assert len({ROLE_FILL[r] for r in ("input", "parameter", "output", "interior")}) == 4
+
+
+def test_highlight_outlines_the_chosen_value_and_rejects_strangers() -> None:
+    x = Value(1.0, label="x")
+    y = x.exp()
+    source = draw(y, highlight=[x]).source
+    assert re.search(r'n0 \[label=<<table border="3" color="#dc2626"', source)
+    assert draw(y, highlight=x).source == source
+    with pytest.raises(ValueError, match="not part of this graph"):
+        draw(y, highlight=[Value(2.0)])
+    with pytest.raises(TypeError, match="highlight takes Values"):
+        draw(y, highlight=["x"])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"rankdir": "XY"}, "rankdir"),
+        ({"precision": -1}, "precision"),
+        ({"precision": 2.5}, "precision"),
+        ({"collapse": 0}, "collapse"),
+        ({"max_nodes": 0}, "max_nodes"),
+        ({"show_grad": "yes"}, "show_grad"),
+    ],
+)
+def test_bad_options_say_what_to_do(options: dict[str, object], fragment: str) -> None:
+    with pytest.raises((ValueError, TypeError), match=fragment):
+        draw(Value(1.0), **options)  # type: ignore[arg-type]
+
+
+def test_drawing_something_that_is_not_a_value() -> None:
+    with pytest.raises(TypeError, match="pass the output Value"):
+        draw(3.0)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- rendered SVG
+
+
+def test_svg_has_one_node_per_value_and_op_and_the_right_edges() -> None:
+    graph = draw(small_graph(), edge_labels=True)
+    svg = graph.svg()
+    assert len(svg_groups(svg, "node")) == graph.node_count == 7
+    assert len(svg_groups(svg, "edge")) == graph.edge_count == 6
+    texts = node_texts(svg)
+    assert texts["n6"] == ["d", "data 4.0000", "grad 1.0000"]
+    assert texts["n2"] == ["*"]
+
+
+HOSTILE_LABELS = [
+    '<x>]; injected [label="PWNED"]',
+    '"]; n99 [label="x"]; n0 -> n99 [',
+    "}\ndigraph evil {",
+    "back\\slash \\N \\G \\E \\T \\H \\L \\n \\l \\r \\\\ end\\",
+    "{braces} | pipes | <ports>",
+    "&amp; &lt;tag&gt; &#60; &#x3C; <![CDATA[x]]> <!-- c -->",
+    "</td></tr></table>><b>bold</b>",
+    "'single' \"double\" `back`",
+    "newline\nsecond line\r\nthird",
+    "tab\tbell\x07null\x00",
+    "unicode é ß 日本語 🙂 \u202e reversed \u200b",
+    "\ud800 lone surrogate",
+    "x" * 500,
+    "",
+]
+
+
+def _hostile_graph(labels: list[str]) -> tuple[Value, list[Value]]:
+    leaves = [Value(float(i), label=text) for i, text in enumerate(labels)]
+    root = autograd.sum(leaves)
+    root.label = labels[0]
+    root.module_path = labels[1]  # user text in a cluster label too
+    return root, leaves
+
+
+def test_hostile_labels_cannot_add_or_change_nodes() -> None:
+    root, leaves = _hostile_graph(HOSTILE_LABELS)
+    graph = draw(root)
+    svg = graph.svg()
+    nodes = svg_groups(svg, "node")
+    assert len(nodes) == len(leaves) + 2 == graph.node_count
+    assert len(svg_groups(svg, "edge")) == len(leaves) + 1
+    assert len(svg_groups(svg, "cluster")) == 1
+    assert "PWNED" not in "".join(t for ts in node_texts(svg).values() for t in ts if not t.startswith("<x>"))
+    titles = sorted(node_texts(svg))
+    assert titles == sorted(f"n{i}" for i in range(graph.node_count))
+
+
+def _shown(text: str) -> str:
+    """How SVG text reads back: Graphviz writes runs of spaces as no-break spaces; we add zero-width spaces."""
+    return text.replace("\xa0", " ").replace("\u200b", "")
+
+
+@pytest.mark.parametrize("label", [t for t in HOSTILE_LABELS if t.isprintable() and t and len(t) < 100])
+def test_printable_hostile_labels_are_shown_verbatim(label: str) -> None:
+    svg = draw(Value(1.0, label=label)).svg()
+    assert len(svg_groups(svg, "node")) == 1
+    assert _shown(node_texts(svg)["n0"][0]) == _shown(label)
+
+
+PRINTABLE = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("<>[]{}|\"'\\;=&#-/ NGETHLnlr!")),
+        st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"), max_codepoint=0x2FFFF),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(label=PRINTABLE)
+def test_any_printable_label_is_one_node_shown_verbatim(label: str) -> None:
+    svg = draw(Value(1.0, label=label)).svg()
+    assert len(svg_groups(svg, "node")) == 1
+    shown = node_texts(svg)["n0"]
+    assert shown[1:] == ["data 1.0000", "grad 0.0000"]
+    if label.strip():
+        assert _shown(shown[0]).strip() == _shown(label).strip()
+
+
+@given(labels=st.lists(st.text(max_size=30), min_size=1, max_size=4), path=st.text(max_size=30))
+def test_any_text_anywhere_keeps_the_structure(labels: list[str], path: str) -> None:
+    root, leaves = _hostile_graph([*labels, "pad"] if len(labels) == 1 else labels)
+    root.module_path = path or None
+    graph = draw(root, edge_labels=True)
+    svg = graph.svg()  # also proves the SVG is well-formed XML
+    assert len(svg_groups(svg, "node")) == graph.node_count == len(leaves) + 2
+    assert len(svg_groups(svg, "edge")) == graph.edge_count == len(leaves) + 1
+
+
+def test_html_text_escapes_markup_and_breaks_backslash_escapes() -> None:
+    assert html_text('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
+    assert html_text("\\N") == "\\&#8203;N"
+    assert html_text("\\x") == "\\x"
+    assert html_text("a\nb") == "a<br/>b"
+    assert html_text("\x00") == "\\x00"
+    assert html_text("y" * 200).endswith("…") and len(html_text("y" * 200)) == 120
+
+
+# ---------------------------------------------------------------- modules: clusters and collapse
+
+
+def hand_made_mlp() -> tuple[Value, list[Value]]:
+    """A 2-2-1 'MLP' built by hand, with module paths as nn sets them."""
+    inputs = [Value(0.5, label="x0"), Value(-1.0, label="x1")]
+
+    def neuron(path: str, xs: list[Value], relu: bool) -> Value:
+        ws = [Value(0.1 * (i + 1), label=f"w{i}") for i in range(len(xs))]
+        b = Value(0.0, label="b")
+        for p in (*ws, b):
+            p.module_path = path
+        pre = autograd.dot(ws, xs, b)
+        pre.module_path = path
+        if not relu:
+            return pre
+        out = pre.relu()
+        out.module_path = path
+        return out
+
+    hidden = [neuron(f"MLP.layers.0.neurons.{j}", inputs, True) for j in range(2)]
+    (out,) = [neuron("MLP.layers.1.neurons.0", hidden, False)]
+    loss = (out - 1.0) ** 2
+    loss.label = "loss"
+    return loss, inputs
+
+
+def test_modules_are_nested_clusters() -> None:
+    loss, _ = hand_made_mlp()
+    graph = draw(loss)
+    svg = graph.svg()
+    clusters = svg_groups(svg, "cluster")
+    # MLP, layers.0, layers.1, and three neurons
+    assert len(clusters) == 6
+    assert len(svg_groups(svg, "node")) == graph.node_count
+    order = topological_order(loss)
+    assert graph.node_count == len(order) + sum(1 for v in order if v.parents)
+    cluster_titles = [t.text for c in clusters for t in c.iter(f"{SVG}text")]
+    assert {"MLP", "layers.0", "layers.1", "neurons.0", "neurons.1"} <= set(cluster_titles)
+
+
+@pytest.mark.parametrize(("depth", "boxes", "clusters"), [(1, 1, 0), (2, 2, 1), (3, 3, 3)])
+def test_collapse_folds_modules_into_boxes(depth: int, boxes: int, clusters: int) -> None:
+    loss, inputs = hand_made_mlp()
+    graph = draw(loss, collapse=depth)
+    source = graph.source
+    assert source.count('shape="box3d"') == boxes
+    assert source.count("subgraph cluster_") == clusters
+    # outside the model: two inputs, then (out - 1) ** 2 as two ops and two values
+    assert graph.node_count == boxes + len(inputs) + 4
+    svg = graph.svg()
+    assert len(svg_groups(svg, "node")) == graph.node_count
+    assert len(svg_groups(svg, "edge")) == graph.edge_count
+
+
+def test_collapse_one_draws_inputs_into_the_box_and_the_box_into_the_loss() -> None:
+    loss, _ = hand_made_mlp()
+    source = draw(loss, collapse=1).source
+    box = re.search(r"^\t(n\d+) \[label=<<b>MLP</b>", source, flags=re.MULTILINE)
+    assert box is not None
+    box_id = box.group(1)
+    inputs = re.findall(r"^\t(n\d+) \[label=<<table[^>]*><tr><td>x[01]<", source, flags=re.MULTILINE)
+    minus_one = re.search(r"^\t(n\d+) \[label=<\+ -1>", source, flags=re.MULTILINE)
+    assert len(inputs) == 2 and minus_one is not None
+    edges = re.findall(r"^\t(n\d+) -> (n\d+)", source, flags=re.MULTILINE)
+    assert sorted(s for s, t in edges if t == box_id) == sorted(inputs)
+    assert [t for s, t in edges if s == box_id] == [minus_one.group(1)]
+
+
+def test_collapsed_output_box_takes_the_output_colour() -> None:
+    x = Value(1.0, label="x")
+    y = x * 2
+    y.module_path = "Model"
+    assert ROLE_FILL["output"] in draw(y, collapse=1).source
+
+
+# ---------------------------------------------------------------- size guard
+
+
+def test_graphs_over_max_nodes_are_refused_with_advice() -> None:
+    x = Value(1.0, label="x")
+    total = x
+    for _ in range(300):
+        total = total * 1.01
+    with pytest.raises(GraphTooLargeError) as caught:
+        draw(total)
+    message = str(caught.value)
+    assert "601 nodes" in message and "max_nodes=500" in message and "max_nodes=601" in message
+    assert draw(total, max_nodes=601).node_count == 601
+    assert draw(total, max_nodes=None).node_count == 601
+
+
+def test_size_guard_suggests_collapse_levels_for_models() -> None:
+    loss, _ = hand_made_mlp()
+    full = draw(loss).node_count
+    with pytest.raises(GraphTooLargeError) as caught:
+        draw(loss, max_nodes=10)
+    message = str(caught.value)
+    assert f"{full} nodes" in message
+    for depth in (1, 2, 3):
+        assert f"collapse={depth} draws {draw(loss, collapse=depth).node_count}" in message
+
+
+def test_a_very_deep_graph_is_drawn_without_recursion() -> None:
+    x = Value(0.1)
+    y = x
+    for _ in range(5000):
+        y = y.sin()
+    graph = draw(y, max_nodes=None)
+    assert graph.node_count == 10001
+    assert graph.source.count(" -> ") == 10000
+
+
+# ---------------------------------------------------------------- saving and notebooks
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".png", ".dot"])
+def test_save_writes_the_format_of_the_suffix_atomically(tmp_path: Path, suffix: str) -> None:
+    graph = draw(small_graph())
+    path = graph.save(tmp_path / f"g{suffix}")
+    data = path.read_bytes()
+    if suffix == ".svg":
+        assert len(svg_groups(data.decode(), "node")) == 7
+    elif suffix == ".png":
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    else:
+        assert data.decode() == graph.source
+    assert [p.name for p in tmp_path.iterdir()] == [f"g{suffix}"]  # no temp file left behind
+
+
+def test_save_refuses_unknown_suffixes_and_missing_directories(tmp_path: Path) -> None:
+    graph = draw(small_graph())
+    with pytest.raises(ValueError, match=r"\.svg"):
+        graph.save(tmp_path / "g.pdf")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        graph.save(tmp_path / "missing" / "g.svg")
+
+
+def test_notebook_shows_svg() -> None:
+    bundle = draw(small_graph())._repr_mimebundle_()
+    assert set(bundle) == {"image/svg+xml"}
+    assert len(svg_groups(bundle["image/svg+xml"], "node")) == 7
+
+
+def test_notebook_without_dot_shows_a_hint_and_the_dot_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograd import _dot_binary
+
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv(_dot_binary.ENV_VARIABLE, raising=False)
+    monkeypatch.setattr(_dot_binary, "bundled_dot", lambda: None)
+    graph = draw(small_graph())
+    bundle = graph._repr_mimebundle_()
+    assert set(bundle) == {"text/plain"}
+    hint, _, rest = bundle["text/plain"].partition("\n")
+    assert "no Graphviz 'dot' executable found" in hint and "pip install graphviz-pure" in hint
+    assert rest == graph.source
+    with pytest.raises(DotNotFoundError):
+        graph.svg()
+    assert "PWNED" not in repr(graph) and "nodes" in repr(graph)
