@@ -41,6 +41,7 @@ __all__ = [
     "finite_floats",
     "mlps",
     "op_inputs",
+    "valid_step",
     "values",
 ]
 
@@ -198,7 +199,16 @@ class Expression:
 _EXPRESSION_ROWS = tuple(r for r in ROWS if r.arity <= 3)
 
 
-def _valid(row: OpRow, args: Sequence[float], constants: Sequence[float], margin: float, bound: float) -> bool:
+def valid_step(
+    row: OpRow, args: Sequence[float], constants: Sequence[float], margin: float = 1e-2, bound: float = 1e3
+) -> bool:
+    """True if ``row`` may be applied to argument values ``args``: inside its domain, more than
+    ``margin`` from its kinks, with a finite result of magnitude at most ``bound``.
+
+    >>> from autograd.testing.optable import row
+    >>> valid_step(row("x.log()"), [2.0], []), valid_step(row("x.log()"), [-2.0], [])
+    (True, False)
+    """
     if not all(lo_hi.lo <= a <= lo_hi.hi for a, lo_hi in zip(args, row.domain)):
         return False
     if row.kink_distance(*args, *constants) <= margin:
@@ -264,7 +274,7 @@ def expressions(
         # Counting back from the newest node: shrinks toward chains, which read easily.
         args = tuple(len(data) - 1 - draw(st.integers(0, len(data) - 1)) for _ in range(row.arity))
         constants = tuple(draw(_interval(c)) for c in row.constants)
-        if not _valid(row, [data[a] for a in args], constants, kink_margin, bound):
+        if not valid_step(row, [data[a] for a in args], constants, kink_margin, bound):
             row, args, constants = negation, (len(data) - 1,), ()
         steps.append(Step(row, args, constants))
         used.update(args)

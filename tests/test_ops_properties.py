@@ -1,0 +1,138 @@
+"""Every op in the engine, against the shared op table: forward vs ``math``, gradient vs central differences.
+
+The table (``autograd.testing.optable``) says, for each op, how to call it on Values,
+an independent float reference written with ``math``, its domain and its kinks.
+SymPy derivatives of the same rows are checked in ``test_sympy.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd
+from autograd import Value, ops
+from autograd.testing.optable import ROWS, OpRow, row
+from autograd.testing.strategies import op_inputs
+
+ROW_IDS = [r.name for r in ROWS]
+
+
+def _engine(r: OpRow, xs: tuple[float, ...], cs: tuple[float, ...]) -> tuple[Value, list[Value]]:
+    leaves = [Value(x) for x in xs]
+    return r.on_values(*leaves, *cs), leaves
+
+
+def central_difference(f: Any, xs: tuple[float, ...], i: int) -> float:
+    """(f(x + h e_i) - f(x - h e_i)) / 2h in float64, with h scaled to |x_i|."""
+    h = 1e-6 * max(1.0, abs(xs[i]))
+    plus, minus = list(xs), list(xs)
+    plus[i] += h
+    minus[i] -= h
+    return (f(*plus) - f(*minus)) / (plus[i] - minus[i])  # the step actually taken, after rounding
+
+
+def agree(analytic: float, numeric: float, rel: float, abs_: float) -> bool:
+    """The lecture's relative error |a - n| / (|a| + |n|), or a small absolute error."""
+    error = abs(analytic - numeric)
+    scale = abs(analytic) + abs(numeric)
+    return error <= abs_ or (scale > 0 and error / scale <= rel)
+
+
+# ---------------------------------------------------------------- table coverage
+
+
+def test_every_engine_op_is_in_the_table() -> None:
+    """Each ``Op`` object in ops.py is produced by at least one row (so nothing is left untested)."""
+    engine_ops = {name: op for name, op in vars(ops).items() if isinstance(op, ops.Op)}
+    produced = set()
+    for r in ROWS:
+        xs = tuple(max(iv.lo, min(iv.hi, 0.7 + 0.1 * k)) for k, iv in enumerate(r.domain))
+        cs = tuple(max(iv.lo, min(iv.hi, 2.0)) for iv in r.constants)
+        out, _ = _engine(r, xs, cs)
+        assert out.op == r.engine_op, f"{r.name} made a {out.op!r} node, the table says {r.engine_op!r}"
+        produced.add(id(out._op))  # the Op object itself: ADD and ADD_CONST are both named 'add'
+    missing = sorted(name for name, op in engine_ops.items() if id(op) not in produced)
+    assert not missing, f"ops.py has ops no table row exercises: {missing}"
+
+
+def test_row_names_are_unique_and_rows_are_found_by_name() -> None:
+    assert len(set(ROW_IDS)) == len(ROW_IDS)
+    assert row("x ** y").engine_op == "pow"
+    with pytest.raises(KeyError, match="no op row named"):
+        row("x ** nothing")
+
+
+# ------------------------------------------------------------- (a) forward
+
+
+@pytest.mark.parametrize("r", ROWS, ids=ROW_IDS)
+@given(data=st.data())
+def test_forward_matches_math_reference(r: OpRow, data: Any) -> None:
+    # Right next to kinks is fine here; only the poles themselves (where math raises) are left out.
+    xs, cs = data.draw(op_inputs(r, margin=1e-6), label="inputs, constants")
+    out, _ = _engine(r, xs, cs)
+    expected = r.on_floats(*xs, *cs)
+    assert math.isclose(out.data, expected, rel_tol=1e-12, abs_tol=1e-12), (out.data, expected)
+
+
+# ----------------------------------------------- (b) gradient vs central differences
+
+
+@pytest.mark.parametrize("r", ROWS, ids=ROW_IDS)
+@given(data=st.data())
+def test_gradient_matches_central_differences(r: OpRow, data: Any) -> None:
+    xs, cs = data.draw(op_inputs(r), label="inputs, constants")
+    out, leaves = _engine(r, xs, cs)
+    analytic = autograd.gradients(out, leaves)
+    reference = lambda *p: r.on_floats(*p, *cs)
+    for i in range(len(xs)):
+        numeric = central_difference(reference, xs, i)
+        assert agree(analytic[i], numeric, rel=1e-6, abs_=1e-6), f"d/d{i}: engine {analytic[i]!r}, numeric {numeric!r}"
+
+
+def test_the_central_difference_oracle_rejects_a_wrong_derivative() -> None:
+    """The check above can fail: sin's derivative is not -cos."""
+    numeric = central_difference(math.sin, (0.3,), 0)
+    assert agree(math.cos(0.3), numeric, rel=1e-6, abs_=1e-6)
+    assert not agree(-math.cos(0.3), numeric, rel=1e-6, abs_=1e-6)
+
+
+# ------------------------------------------------------------- kinks, as decided
+
+
+KINK_CONVENTIONS = [
+    ("x.relu()", (0.0,), (), [0.0]),
+    ("abs(x)", (0.0,), (), [0.0]),
+    ("x.hard_tanh()", (1.0,), (), [0.0]),
+    ("x.hard_tanh()", (-1.0,), (), [0.0]),
+    ("x.leaky_relu(c)", (0.0,), (0.2,), [0.2]),
+    ("x.leaky_relu()", (0.0,), (), [0.01]),
+    ("x.elu(c)", (0.0,), (0.5,), [0.5]),
+    ("max(x, y, z)", (2.0, 2.0, 1.0), (), [1.0, 0.0, 0.0]),
+    ("max(x, y, z)", (1.0, 3.0, 3.0), (), [0.0, 1.0, 0.0]),
+]
+
+
+@pytest.mark.parametrize(("name", "xs", "cs", "expected"), KINK_CONVENTIONS)
+def test_one_sided_choices_at_kinks(
+    name: str, xs: tuple[float, ...], cs: tuple[float, ...], expected: list[float]
+) -> None:
+    """DESIGN.md: relu'(0) = abs'(0) = 0, hard_tanh'(±1) = 0, slope alpha at 0, max picks the first maximum."""
+    out, leaves = _engine(row(name), xs, cs)
+    assert autograd.gradients(out, leaves) == expected
+
+
+@pytest.mark.parametrize("r", [r for r in ROWS if r.arity == 1], ids=[r.name for r in ROWS if r.arity == 1])
+def test_under_no_grad_every_unary_row_computes_the_same_value_without_parents(r: OpRow) -> None:
+    """Under no_grad every row still computes the same number and records no parents."""
+    xs = (min(r.domain[0].hi, max(r.domain[0].lo, 0.5)),)
+    cs = tuple(max(iv.lo, min(iv.hi, 2.0)) for iv in r.constants)
+    with autograd.no_grad():
+        out, _ = _engine(r, xs, cs)
+    assert out.parents == ()
+    assert math.isclose(out.data, r.on_floats(*xs, *cs), rel_tol=1e-12, abs_tol=1e-12)

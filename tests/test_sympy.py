@@ -1,0 +1,157 @@
+"""First and second derivatives against SymPy: every op of the table, and random expression DAGs.
+
+SymPy differentiates each row (and each drawn expression) symbolically once; the
+compiled derivative is then evaluated in float64 at the drawn point. Second
+derivatives come from the engine twice over: ``gradients(..., create_graph=True)``
+differentiated again, and (for one-input ops) ``grad(grad(f))``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import autograd
+from autograd import Value
+from autograd.testing.optable import ROWS, OpRow, row
+from autograd.testing.strategies import Expression, expressions, op_inputs
+from autograd.testing.symbolic import SympyTwin, row_twin
+
+ROW_IDS = [r.name for r in ROWS]
+UNARY_ROWS = [r for r in ROWS if r.arity == 1]
+
+
+def assert_close(engine: Sequence[Any], reference: Sequence[Any], what: str, rel: float, abs_: float) -> None:
+    """Elementwise |a - b| <= abs_ + rel * max(|a|, |b|), with a message naming the entry."""
+    for i, (a, b) in enumerate(zip(engine, reference, strict=True)):
+        if isinstance(a, (list, tuple)):
+            assert_close(a, b, f"{what}[{i}]", rel, abs_)
+            continue
+        if not abs(a - b) <= abs_ + rel * max(abs(a), abs(b)):
+            raise AssertionError(f"{what}[{i}]: engine {a!r}, SymPy {b!r}")
+
+
+def engine_gradient_and_hessian(f: Any, xs: Sequence[float]) -> tuple[float, list[float], list[list[float]]]:
+    leaves = [Value(x) for x in xs]
+    out = f(*leaves)
+    first = autograd.gradients(out, leaves, create_graph=True)
+    hessian = [[float(h) for h in autograd.gradients(g, leaves)] for g in first]
+    return out.data, [g.data for g in first], hessian
+
+
+# ------------------------------------------------------------------ every op
+
+
+@pytest.mark.parametrize("r", ROWS, ids=ROW_IDS)
+@given(data=st.data())
+def test_op_first_and_second_derivatives_match_sympy(r: OpRow, data: Any) -> None:
+    xs, cs = data.draw(op_inputs(r), label="inputs, constants")
+    # The one known engine disagreement is pinned by test_pow_mixed_second_derivative_at_zero_exponent.
+    assume(not (r.name == "x ** y" and xs[1] == 0.0))
+    twin = row_twin(r)
+    value, gradient, hessian = engine_gradient_and_hessian(lambda *v: r.on_values(*v, *cs), xs)
+    assert_close([value], [twin.value(*xs, *cs)], "value", rel=1e-12, abs_=1e-12)
+    assert_close(gradient, twin.gradient(*xs, *cs), "gradient", rel=1e-9, abs_=1e-12)
+    assert_close(hessian, twin.hessian(*xs, *cs), "hessian", rel=1e-9, abs_=1e-12)
+
+
+@pytest.mark.parametrize("r", UNARY_ROWS, ids=[r.name for r in UNARY_ROWS])
+@given(data=st.data())
+def test_op_second_derivative_by_nested_grad_matches_sympy(r: OpRow, data: Any) -> None:
+    (x,), cs = data.draw(op_inputs(r), label="input, constants")
+    f = lambda v: r.on_values(v, *cs)
+    d1 = autograd.grad(f)(x)
+    d2 = autograd.grad(autograd.grad(f))(x)
+    twin = row_twin(r)
+    assert_close([d1, d2], [twin.gradient(x, *cs)[0], twin.hessian(x, *cs)[0][0]], "d1, d2", rel=1e-9, abs_=1e-12)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: ops._pow_base_partial returns the float 0.0 when the exponent is 0, "
+    "so under create_graph the base partial y*x**(y-1) no longer depends on y and ∂²(x**y)/∂x∂y at y=0 is 0, not 1/x",
+)
+def test_pow_mixed_second_derivative_at_zero_exponent() -> None:
+    """∂/∂y (y·x^(y-1)) = x^(y-1)(1 + y·ln x), which is 1/x at y = 0; the Hessian must also be symmetric."""
+    _, _, hessian = engine_gradient_and_hessian(lambda x, y: x**y, (2.0, 0.0))
+    assert_close(hessian, row_twin(row("x ** y")).hessian(2.0, 0.0), "hessian", rel=1e-12, abs_=1e-15)
+    assert hessian[0][1] == hessian[1][0] == 0.5
+
+
+def test_the_sympy_comparison_fails_on_a_wrong_gradient() -> None:
+    """The oracle has teeth: x * x.data has the value of x² but half its derivative."""
+    twin = row_twin(row("x * y"))
+    _, gradient, _ = engine_gradient_and_hessian(lambda x, y: x * y.data, (1.5, 2.0))
+    with pytest.raises(AssertionError, match=r"gradient\[1\]: engine 0.0, SymPy 1.5"):
+        assert_close(gradient, twin.gradient(1.5, 2.0), "gradient", rel=1e-9, abs_=1e-12)
+    _, _, hessian = engine_gradient_and_hessian(lambda x: x * x.data, (1.5,))
+    with pytest.raises(AssertionError, match="hessian"):
+        assert_close(hessian, row_twin(row("x ** n")).hessian(1.5, 2.0), "hessian", rel=1e-9, abs_=1e-12)
+
+
+# ----------------------------------------------------------- expression DAGs
+
+
+def _tolerances(expr: Expression) -> tuple[float, float]:
+    # A chain of float64 ops loses a few ulps per step; absolute slack scales with the largest node.
+    scale = max([1.0, *(abs(v) for v in _node_values(expr))])
+    return 1e-8, 1e-10 * scale
+
+
+def _node_values(expr: Expression) -> list[float]:
+    data = list(expr.inputs)
+    for step in expr.steps:
+        data.append(step.row.on_floats(*(data[a] for a in step.args), *step.constants))
+    return data
+
+
+@settings(max_examples=max(10, settings().max_examples // 2))
+@given(expressions(n_inputs=(1, 3), max_ops=7))
+def test_expression_gradient_matches_sympy(expr: Expression) -> None:
+    twin: SympyTwin = expr.sympy()
+    leaves = [Value(x) for x in expr.inputs]
+    out = expr.on_values(*leaves)
+    rel, abs_ = _tolerances(expr)
+    assert_close([out.data, expr.on_floats(*expr.inputs)], [twin.value(*expr.inputs)] * 2, "value", rel, abs_)
+    out.backward()
+    assert_close([v.grad for v in leaves], twin.gradient(*expr.inputs), "gradient", rel, abs_)
+
+
+@settings(max_examples=max(5, settings().max_examples // 4))
+@given(expressions(n_inputs=(1, 2), max_ops=5))
+def test_expression_hessian_matches_sympy(expr: Expression) -> None:
+    _, _, hessian = engine_gradient_and_hessian(expr.on_values, expr.inputs)
+    rel, abs_ = _tolerances(expr)
+    assert_close(hessian, expr.sympy().hessian(*expr.inputs), "hessian", rel, 10 * abs_)
+
+
+def test_a_hand_built_fan_out_dag_matches_sympy() -> None:
+    """t = x*y feeds three places; x feeds two: the adjoints are sums over every use."""
+    import sympy
+
+    x, y = sympy.symbols("x0 x1", real=True)
+    t = x * y
+    twin = SympyTwin(sympy.sin(t) + t * t + sympy.exp(t) * x, (x, y))
+
+    def f(a: Value, b: Value) -> Value:
+        t = a * b
+        return t.sin() + t * t + t.exp() * a
+
+    _, gradient, hessian = engine_gradient_and_hessian(f, (0.7, -0.4))
+    assert_close(gradient, twin.gradient(0.7, -0.4), "gradient", rel=1e-12, abs_=1e-14)
+    assert_close(hessian, twin.hessian(0.7, -0.4), "hessian", rel=1e-12, abs_=1e-14)
+
+
+def test_sympy_is_not_imported_by_autograd() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, autograd, autograd.testing; print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "True"]
+    code = "import sys, autograd; print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
