@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--hidden", type=_hidden, help="hidden layer widths, e.g. 16,16 (default: per dataset)")
     train.add_argument("--steps", type=_bounded_int("--steps", 1, MAX_STEPS), default=100, help="optimizer steps")
     train.add_argument("--lr", type=_positive_float("--lr"), help="learning rate (default: per dataset)")
-    train.add_argument("--activation", default="relu", help="hidden activation: relu, tanh, sigmoid, ...")
+    train.add_argument("--activation", help="hidden activation: relu, tanh, sigmoid, ... (default: per dataset)")
     train.add_argument("--samples", type=_bounded_int("--samples", 4, 100_000), default=100, help="dataset size")
     train.add_argument("--noise", type=_nonnegative_float("--noise"), help="dataset noise (default: per dataset)")
     train.add_argument("--seed", type=_bounded_int("--seed", 0, 2**32 - 1), default=0, help="data and init seed")
@@ -141,7 +141,8 @@ def _train(args: argparse.Namespace) -> int:
     recipe: Recipe = args.dataset
     from nn.activations import NAMES
 
-    if args.activation not in NAMES:
+    activation = args.activation if args.activation is not None else recipe.activation
+    if activation not in NAMES:
         raise UsageError(f"unknown --activation {args.activation!r}; choose one of {', '.join(NAMES)}")
     plots = not args.no_plots
     if plots:
@@ -156,7 +157,7 @@ def _train(args: argparse.Namespace) -> int:
     lr = args.lr if args.lr is not None else recipe.lr
 
     X, y = recipe.load(args.samples, args.noise, args.seed)
-    model = MLP(recipe.nin, [*hidden, recipe.nout], activation=args.activation, rng=args.seed)
+    model = MLP(recipe.nin, [*hidden, recipe.nout], activation=activation, rng=args.seed)
     params = model.parameters()
     optimizer = recipe.make_optimizer(params, lr, args.steps)
     print(

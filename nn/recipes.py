@@ -31,6 +31,7 @@ class Recipe:
     optimizer: str  # 'sgd' or 'adam'
     lr: float
     hidden: tuple[int, ...]
+    activation: str = "relu"
     noise: float = 0.1
 
     def load(self, samples: int, noise: float | None, seed: int) -> tuple[list[list[float]], list[Any]]:
@@ -58,6 +59,6 @@ RECIPES: dict[str, Recipe] = {
     "moons": Recipe("moons", data.moons, True, 2, 1, "hinge", 1e-4, "sgd", 1.0, (16, 16), noise=0.1),
     "circles": Recipe("circles", data.circles, True, 2, 1, "hinge", 1e-4, "sgd", 1.0, (16, 16), noise=0.05),
     "spiral": Recipe("spiral", data.spiral, True, 2, 3, "cross_entropy", 0.0, "adam", 0.05, (16, 16), noise=0.2),
-    "xor": Recipe("xor", data.xor, False, 2, 1, "hinge", 0.0, "sgd", 0.5, (4,)),
-    "encoder": Recipe("encoder", _encoder, False, 8, 8, "cross_entropy", 0.0, "adam", 0.1, (3,)),
+    "xor": Recipe("xor", data.xor, False, 2, 1, "hinge", 0.0, "sgd", 0.5, (4,), activation="tanh"),
+    "encoder": Recipe("encoder", _encoder, False, 8, 8, "cross_entropy", 0.0, "adam", 0.1, (3,), activation="tanh"),
 }
