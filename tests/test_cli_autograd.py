@@ -1,0 +1,165 @@
+"""``python -m autograd draw|grad``: end to end in a subprocess, and in-process for the many error paths."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from autograd import Value, draw
+from autograd import _dot_binary as dot_binary
+from autograd.cli import main
+
+SVG = "{http://www.w3.org/2000/svg}"
+NEURON = ["tanh(w*x + b)", "x=2", "w=-3", "b=6.88"]
+
+
+def run_module(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "autograd", *arguments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def reference_neuron() -> Value:
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.88, label="b")
+    out = (w * x + b).tanh()
+    out.label = "f"
+    out.backward()
+    return out
+
+
+# ---------------------------------------------------------------- end to end (subprocess)
+
+
+def test_draw_svg_end_to_end(tmp_path: Path) -> None:
+    result = run_module("draw", *NEURON, "-o", "graph.svg", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "wrote graph.svg" in result.stdout
+    root = ET.fromstring((tmp_path / "graph.svg").read_text(encoding="utf-8"))
+    groups = [g.get("class") for g in root.iter(f"{SVG}g")]
+    assert groups.count("node") == 9  # 4 values in, 3 ops, 2 intermediate values... and the output
+    assert groups.count("edge") == 8
+
+
+def test_draw_png_and_dot_end_to_end(tmp_path: Path) -> None:
+    png = run_module("draw", *NEURON, "--format", "png", "-o", "g.png", "--edge-labels", cwd=tmp_path)
+    assert png.returncode == 0, png.stderr
+    assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    dot = run_module("draw", *NEURON, "--format", "dot", "-o", "-", "--edge-labels", cwd=tmp_path)
+    assert dot.returncode == 0, dot.stderr
+    assert dot.stdout == draw(reference_neuron(), edge_labels=True).source
+
+
+def test_grad_end_to_end_prints_the_value_and_every_partial(tmp_path: Path) -> None:
+    result = run_module("grad", *NEURON, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = reference_neuron()
+    (w, x), b = out.parents[0].parents[0].parents, out.parents[0].parents[1]
+    lines = result.stdout.splitlines()
+    assert lines[1] == f"f = {out.data!r}"
+    assert lines[2:] == [f"df/dx = {x.grad!r}", f"df/dw = {w.grad!r}", f"df/db = {b.grad!r}"]
+
+
+def test_hostile_expression_end_to_end_is_a_one_line_error_with_a_caret(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    result = run_module("grad", f"__import__('os').system('touch {marker}')", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    message, _expression_line, carets = result.stderr.splitlines()
+    assert message.startswith("python -m autograd: error: attribute access is not allowed")
+    assert carets.strip().startswith("^")
+    assert not marker.exists()
+
+
+# ---------------------------------------------------------------- in-process
+
+
+def test_grad_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grad", "x*y + 1/z", "x=2", "y=3", "z=0", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document == {
+        "expression": "x*y + 1/z",
+        "at": {"x": 2.0, "y": 3.0, "z": 0.0},
+        "value": "inf",
+        "gradient": {"x": 3.0, "y": 2.0, "z": "-inf"},
+    }
+
+
+def test_constant_expressions_have_a_value_and_no_partials(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grad", "2 + 3"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["f = 5.0"]
+
+
+def test_default_output_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["draw", "x*x", "x=3", "--format", "dot"]) == 0
+    assert (tmp_path / "graph.dot").read_text(encoding="utf-8").startswith("digraph valuegrad {")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        (["grad", "tanh(w*x + b)", "x=abc", "w=1", "b=1"], "must be a number"),
+        (["grad", "tanh(w*x + b)", "x=1", "w=1"], "no value for 'b'"),
+        (["grad", "x", "x=1", "x=2"], "given a value twice"),
+        (["grad", "x", "x=1", "y=2"], "does not appear"),
+        (["grad", "x", "x"], "expected name=value"),
+        (["grad", "x[0]", "x=1"], "subscripts"),
+        (["grad", "foo(x)", "x=1"], "unknown function"),
+        (["grad", "(" * 60 + "x" + ")" * 60, "x=1"], "nested more than"),
+        (["draw", "x", "x=1", "-o", "g.png", "--format", "svg"], "contradicts"),
+        (["draw", "x" + "+x" * 300, "x=1", "--format", "dot"], "max_nodes"),
+        (["draw", "x", "x=1", "--precision", "-2", "--format", "dot"], "precision"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_error(
+    arguments: list[str],
+    fragment: str,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(arguments) == 2
+    err = capsys.readouterr().err
+    first = err.splitlines()[0]
+    assert first.startswith("python -m autograd: error:") and fragment in first
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["frobnicate"])
+    assert caught.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_missing_dot_exits_1_with_the_install_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv(dot_binary.ENV_VARIABLE, raising=False)
+    monkeypatch.setattr(dot_binary, "bundled_dot", lambda: None)
+    assert main(["draw", *NEURON, "-o", "g.svg"]) == 1
+    err = capsys.readouterr().err
+    assert "pip install graphviz-pure" in err and "Traceback" not in err
+    assert main(["draw", *NEURON, "-o", "g.dot"]) == 0  # DOT output needs no dot
+    assert (tmp_path / "g.dot").exists()
+
+
+def test_unwritable_destination_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["draw", "x", "x=1", "-o", str(tmp_path / "missing" / "g.dot")]) == 1
+    assert "does not exist" in capsys.readouterr().err
