@@ -7,6 +7,7 @@ outputs cleared (small diffs, no stale results).
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import pytest
@@ -15,7 +16,8 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-NOTEBOOKS = sorted((pathlib.Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT = 180  # seconds per cell; the whole set runs in well under four minutes
 
 
@@ -25,7 +27,9 @@ def test_notebook_runs(path: pathlib.Path, tmp_path: pathlib.Path) -> None:
     client = nbclient.NotebookClient(
         nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
-    client.execute()  # raises CellExecutionError, with the cell and its traceback, on any failure
+    # The kernel imports autograd and nn from this checkout, whatever is installed (its cwd is a temp dir).
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    client.execute(env={**os.environ, "PYTHONPATH": path})  # raises CellExecutionError, with the cell and its traceback, on any failure
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
