@@ -107,8 +107,9 @@ def format_number(x: float, precision: int) -> str:
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    magnitude = abs(x)
-    if x == 0.0 or 10.0 ** (1 - precision) <= magnitude < 1e6:
+    # Fixed point while it shows two significant digits (one when there are at most 1 decimals).
+    smallest = 10.0 ** (1 - precision) if precision > 1 else 10.0**-precision
+    if x == 0.0 or smallest <= abs(x) < 1e6:
         return f"{x:.{precision}f}"
     return f"{x:.{max(precision - 1, 1)}e}"
 
@@ -387,7 +388,8 @@ class _Frame:
 
 
 def _value_label(v: Value, role: str, options: _Options, grad: float | None, highlighted: bool) -> str:
-    cells = [html_text(v.label or "")]
+    # An unlabelled value gets no empty label cell (unless it would have no cells at all).
+    cells = [html_text(v.label or "")] if v.label or not (options.show_data or options.show_grad) else []
     if options.show_data:
         cells.append("data " + format_number(v.data, options.precision))
     if options.show_grad:

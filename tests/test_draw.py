@@ -60,7 +60,7 @@ digraph valuegrad {
 	n0 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#dbeafe"><tr><td>a</td><td>data 2.0000</td><td>grad -3.0000</td></tr></table>> shape="plaintext"]
 	n1 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#dbeafe"><tr><td>b</td><td>data -3.0000</td><td>grad 2.0000</td></tr></table>> shape="plaintext"]
 	n2 [label=<*> shape="ellipse" style="filled" fillcolor="#f3f4f6"]
-	n3 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#ffffff"><tr><td></td><td>data -6.0000</td><td>grad 1.0000</td></tr></table>> shape="plaintext"]
+	n3 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#ffffff"><tr><td>data -6.0000</td><td>grad 1.0000</td></tr></table>> shape="plaintext"]
 	n4 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#dbeafe"><tr><td>c</td><td>data 10.0000</td><td>grad 1.0000</td></tr></table>> shape="plaintext"]
 	n5 [label=<+> shape="ellipse" style="filled" fillcolor="#f3f4f6"]
 	n6 [label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" bgcolor="#dcfce7"><tr><td>d</td><td>data 4.0000</td><td>grad 1.0000</td></tr></table>> shape="plaintext"]
@@ -130,7 +130,17 @@ def test_options_change_the_cells() -> None:
 
 @pytest.mark.parametrize(
     ("x", "precision", "shown"),
-    [(0.0, 4, "0.0000"), (1.5, 2, "1.50"), (-2.25, 4, "-2.2500"), (1e-9, 4, "1.000e-09"), (3e12, 3, "3.00e+12")],
+    [
+        (0.0, 4, "0.0000"),
+        (1.5, 2, "1.50"),
+        (-2.25, 4, "-2.2500"),
+        (0.001, 4, "0.0010"),
+        (0.0001, 4, "1.000e-04"),
+        (1e-9, 4, "1.000e-09"),
+        (3e12, 3, "3.00e+12"),
+        (7.0, 0, "7"),
+        (0.25, 0, "2.5e-01"),
+    ],
 )
 def test_number_format(x: float, precision: int, shown: str) -> None:
     assert format_number(x, precision) == shown
