@@ -134,7 +134,8 @@ ROWS: tuple[OpRow, ...] = (
     OpRow("c ** x", "rpow", lambda x, c: c**x, lambda x, c: math.pow(c, x), lambda sp, x, c: c**x,
           (Interval(-4.0, 4.0),), (POSITIVE,)),
     # unary
-    OpRow("-x", "neg", lambda x: -x, lambda x: -x, lambda sp, x: -x, (WIDE,)),
+    # -x is valid wherever the others are: expressions fall back to it, so its domain is the size bound
+    OpRow("-x", "neg", lambda x: -x, lambda x: -x, lambda sp, x: -x, (Interval(-1e3, 1e3),)),
     OpRow("abs(x)", "abs", lambda x: abs(x), lambda x: math.fabs(x),
           lambda sp, x: sp.Piecewise((x, x > 0), (-x, True)), (WIDE,), kink_distance=_x_distance),
     OpRow("x.exp()", "exp", lambda x: x.exp(), math.exp, lambda sp, x: sp.exp(x), (Interval(-20.0, 20.0),)),

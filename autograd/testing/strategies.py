@@ -59,8 +59,9 @@ def _check_bounds(lo: float, hi: float, who: str) -> None:
 def finite_floats(lo: float = -1e3, hi: float = 1e3) -> st.SearchStrategy[float]:
     """Finite float64s in ``[lo, hi]``: no nan, no inf, no subnormals (they only measure rounding).
 
-    >>> finite_floats(-1.0, 1.0).example() <= 1.0
-    True
+    >>> from hypothesis import find
+    >>> find(finite_floats(-1.0, 1.0), lambda x: x > 0.5)  # the simplest float that qualifies
+    1.0
     """
     _check_bounds(lo, hi, "finite_floats")
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
@@ -69,8 +70,9 @@ def finite_floats(lo: float = -1e3, hi: float = 1e3) -> st.SearchStrategy[float]
 def values(lo: float = -1e3, hi: float = 1e3, label: str | None = None) -> st.SearchStrategy[Value]:
     """Leaf ``Value`` s with data from :func:`finite_floats` ``(lo, hi)``.
 
-    >>> isinstance(values(0.0, 1.0).example(), Value)
-    True
+    >>> from hypothesis import find
+    >>> find(values(0.0, 1.0, label="w"), lambda v: v.data > 0.5)
+    Value(data=1.0, grad=0.0, label='w')
     """
     return finite_floats(lo, hi).map(lambda x: Value(x, label=label))
 
