@@ -1,0 +1,158 @@
+"""nn.fit: the lectures' learning problems are learned; history, batches, early stopping, errors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import nn
+from nn.optim import SGD, Adam, linear_schedule
+
+
+def test_moons_reaches_full_train_accuracy_with_micrograds_recipe(capsys) -> None:
+    # micrograd's demo: MLP(2, [16, 16, 1]), 100 points, hinge + 1e-4 L2, full-batch SGD, lr 1.0 -> 0.1.
+    X, y = nn.data.moons(100, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], rng=0)
+    optimizer = SGD(model.parameters(), lr=1.0, schedule=linear_schedule(1.0, 0.1, 100))
+    history = nn.fit(model, X, y, loss="hinge", l2=1e-4, optimizer=optimizer, steps=100, progress=False)
+    assert history.final_accuracy == 1.0
+    assert history.steps == 100 and history.lr[0] == 1.0 and history.lr[-1] == pytest.approx(0.109)
+    assert history.loss[-1] < history.loss[0] / 10
+    predictions = nn.predict(model, X)
+    assert all((p[0] > 0) == (t == 1) for p, t in zip(predictions, y))
+    assert capsys.readouterr().err == ""  # progress=False means no bar
+
+
+def test_xor_is_learned() -> None:
+    X, y = nn.data.xor()
+    model = nn.MLP(2, [4, 1], activation="tanh", rng=0)
+    history = nn.fit(model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.5), steps=100, progress=False)
+    assert history.final_accuracy == 1.0
+    scores = [s[0] for s in nn.predict(model, X)]
+    assert [s > 0 for s in scores] == [False, True, True, False]
+
+
+def test_xor_with_logistic_loss_and_sigmoid_units() -> None:
+    X, y = nn.data.xor()
+    model = nn.MLP(2, [3, 1], activation="sigmoid", rng=1)
+    history = nn.fit(model, X, y, loss="bce", optimizer=Adam(model.parameters(), lr=0.1), steps=300, progress=False)
+    assert history.final_accuracy == 1.0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_8_3_8_encoder_reconstructs_all_codes_through_3_hidden_units(seed: int) -> None:
+    codes, _ = nn.data.encoder_8_3_8()
+    which = [row.index(1.0) for row in codes]
+    model = nn.MLP(8, [3, 8], activation="tanh", rng=seed)
+    nn.fit(
+        model, codes, which, loss="cross_entropy", optimizer=Adam(model.parameters(), lr=0.1), steps=200, progress=False
+    )
+    for code, out in zip(codes, nn.predict(model, codes)):
+        assert out.index(max(out)) == code.index(1.0)
+    # The 3-unit bottleneck gives 8 distinct hidden codes.
+    hidden = {tuple(round(h.data, 3) for h in model.layers[0](code)) for code in codes}
+    assert len(hidden) == 8
+
+
+def test_8_3_8_encoder_with_squared_error_and_sigmoids_as_in_the_lectures() -> None:
+    codes, targets = nn.data.encoder_8_3_8()
+    model = nn.MLP(8, [3, 8], activation="sigmoid", output_activation="sigmoid", rng=1)
+    history = nn.fit(
+        model, codes, targets, loss="mse", optimizer=Adam(model.parameters(), lr=0.1), steps=300, progress=False
+    )
+    assert history.final_accuracy == 1.0  # every output within 0.5 of its 0/1 target
+
+
+def test_minibatches_and_epochs() -> None:
+    X, y = nn.data.circles(40, seed=0)
+    model = nn.MLP(2, [8, 1], rng=0)
+    history = nn.fit(model, X, y, loss="hinge", epochs=3, batch_size=16, progress=False)
+    assert history.steps == 3 * 3  # ceil(40 / 16) batches per epoch
+
+
+def test_validation_and_early_stopping_restore_the_best_parameters() -> None:
+    X, y = nn.data.moons(60, noise=0.3, seed=0)
+    X_train, y_train, X_val, y_val = nn.data.split(X, y, 0.3, seed=0)
+    model = nn.MLP(2, [16, 16, 1], rng=0)
+    history = nn.fit(
+        model,
+        X_train,
+        y_train,
+        loss="hinge",
+        optimizer=SGD(model.parameters(), lr=1.0),  # a rate too high to settle: validation loss wobbles
+        steps=200,
+        validation=(X_val, y_val),
+        patience=5,
+        progress=False,
+    )
+    assert history.stopped_early and history.steps < 200
+    assert len(history.val_loss) == history.steps == len(history.val_accuracy)
+    best = min(history.val_loss)
+    assert history.best_step == history.val_step[history.val_loss.index(best)]
+    restored = nn.losses.hinge(nn.predict(model, X_val), y_val).data
+    assert restored == pytest.approx(best, rel=1e-12)
+    assert history.val_loss.index(best) == history.steps - 1 - 5
+
+
+def test_early_stopping_on_training_loss_restores_the_parameters_it_measured() -> None:
+    X, y = nn.data.xor()
+    model = nn.MLP(2, [4, 1], activation="tanh", rng=0)
+    history = nn.fit(
+        model, X, y, loss="hinge", optimizer=SGD(model.parameters(), lr=0.5), steps=500, patience=3, progress=False
+    )
+    assert history.stopped_early
+    assert nn.losses.hinge(nn.predict(model, X), y).data == pytest.approx(min(history.loss), abs=1e-12)
+
+
+def test_custom_loss_function_and_accuracy() -> None:
+    X, y = nn.data.xor()
+    model = nn.MLP(2, [4, 1], rng=0)
+
+    def loss(outputs, targets):
+        return nn.losses.mse(outputs, targets)
+
+    history = nn.fit(model, X, y, loss=loss, steps=5, progress=False)
+    assert history.accuracy == [] and history.final_accuracy is None
+    history = nn.fit(model, X, y, loss=loss, steps=5, accuracy=nn.metrics.within_half_accuracy, progress=False)
+    assert len(history.accuracy) == 5
+
+
+def test_progress_bar_is_shown_by_default(capsys) -> None:
+    X, y = nn.data.xor()
+    nn.fit(nn.MLP(2, [2, 1], rng=0), X, y, loss="hinge", steps=3)
+    assert "3/3" in capsys.readouterr().err
+
+
+def test_divergence_is_reported_not_silently_returned() -> None:
+    X, y = nn.data.xor()
+    model = nn.MLP(2, [4, 1], rng=0)
+    with pytest.raises(FloatingPointError, match="training diverged -- lower the learning rate"):
+        nn.fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=1e200), steps=20, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"loss": "mae"}, ValueError, "unknown loss 'mae'"),
+        ({"loss": 3}, TypeError, "loss must be a loss name or a function"),
+        ({"steps": 0}, ValueError, "steps must be a positive int"),
+        ({"steps": 5, "epochs": 5}, ValueError, "steps or epochs, not both"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
+        ({"l2": -1.0}, ValueError, "l2 must be a finite number >= 0"),
+        ({"validation": ([[0.0, 0.0]], [])}, ValueError, "validation must be a pair"),
+        ({"patience": 0}, ValueError, "patience must be a positive int"),
+    ],
+)
+def test_bad_fit_arguments(kwargs, error, message) -> None:
+    X, y = nn.data.xor()
+    with pytest.raises(error, match=message):
+        nn.fit(nn.MLP(2, [2, 1], rng=0), X, y, progress=False, **kwargs)
+
+
+def test_fit_checks_data_shape() -> None:
+    with pytest.raises(ValueError, match="2 inputs but 1 targets"):
+        nn.fit(nn.MLP(2, [1], rng=0), [[0.0, 0.0], [1.0, 1.0]], [1], progress=False)
+    with pytest.raises(TypeError, match="model must be an nn.Module"):
+        nn.fit(lambda x: x, [[0.0]], [1], progress=False)  # type: ignore[arg-type]
+    assert math.isnan(nn.History().final_loss)
