@@ -84,6 +84,10 @@ class OpRow:
     def __repr__(self) -> str:
         return f"OpRow({self.name!r})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How hypothesis (and IPython) show a row in a failing example: by name."""
+        printer.text(repr(self))
+
 
 def _piecewise_max(sp: Any, *xs: Any) -> Any:
     """max(xs) with the engine's tie rule (the first maximal argument wins), as a Piecewise."""

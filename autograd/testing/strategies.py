@@ -197,6 +197,10 @@ class Expression:
         body = self.program().replace("\n", "; ")
         return f"Expression({body})"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How hypothesis (and IPython) show it in a failing example: the program, not the fields."""
+        printer.text(repr(self))
+
 
 _EXPRESSION_ROWS = tuple(r for r in ROWS if r.arity <= 3)
 
