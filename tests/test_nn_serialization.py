@@ -61,7 +61,7 @@ def test_file_is_versioned_json_with_the_architecture(tmp_path: Path) -> None:
         "class": "MLP",
         "config": {"nin": 2, "sizes": [3, 1], "activation": "relu", "output_activation": "linear"},
     }
-    assert list(document["parameters"])[0] == "layers.0.neurons.0.w.0"
+    assert next(iter(document["parameters"])) == "layers.0.neurons.0.w.0"
 
 
 def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path: Path, monkeypatch) -> None:
@@ -98,7 +98,7 @@ def test_save_refuses_unregistered_modules_with_a_hint(tmp_path: Path) -> None:
             super().__init__()
             self.inner = nn.Neuron(2, rng=0)
 
-    with pytest.raises(ValueError, match="not a registered module type.*nn.serialization.register"):
+    with pytest.raises(ValueError, match=r"not a registered module type.*nn\.serialization\.register"):
         Custom().save(tmp_path / "m.json")
 
 

@@ -153,6 +153,6 @@ def test_bad_fit_arguments(kwargs, error, message) -> None:
 def test_fit_checks_data_shape() -> None:
     with pytest.raises(ValueError, match="2 inputs but 1 targets"):
         nn.fit(nn.MLP(2, [1], rng=0), [[0.0, 0.0], [1.0, 1.0]], [1], progress=False)
-    with pytest.raises(TypeError, match="model must be an nn.Module"):
+    with pytest.raises(TypeError, match=r"model must be an nn\.Module"):
         nn.fit(lambda x: x, [[0.0]], [1], progress=False)  # type: ignore[arg-type]
     assert math.isnan(nn.History().final_loss)
