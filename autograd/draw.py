@@ -387,6 +387,37 @@ class _Frame:
     caption: str
 
 
+def _box_outputs(root: Value, order: Sequence[Value], layout: _Layout) -> dict[Steps, list[Value]]:
+    """For each module box, the folded values that something outside the box (or the caller) uses."""
+    outputs: dict[Steps, list[Value]] = {}
+    seen: set[Value] = set()
+    for v in order:
+        consumer_box = layout.box_of.get(v)
+        for p in v.parents:
+            box = layout.box_of.get(p)
+            if box is not None and box != consumer_box and p not in seen:
+                seen.add(p)
+                outputs.setdefault(box, []).append(p)
+    root_box = layout.box_of.get(root)
+    if root_box is not None and root not in seen:
+        outputs.setdefault(root_box, []).append(root)
+    return outputs
+
+
+def _grad_shown(v: Value, frame: _Frame | None) -> float | None:
+    return v.grad if frame is None else frame.adjoints.get(v)
+
+
+def _numbers_line(v: Value, options: _Options, frame: _Frame | None) -> str:
+    parts = []
+    if options.show_data:
+        parts.append("data " + format_number(v.data, options.precision))
+    if options.show_grad:
+        grad = _grad_shown(v, frame)
+        parts.append("grad " + (PENDING_GRAD if grad is None else format_number(grad, options.precision)))
+    return " ".join(parts)
+
+
 def _value_label(v: Value, role: str, options: _Options, grad: float | None, highlighted: bool) -> str:
     # An unlabelled value gets no empty label cell (unless it would have no cells at all).
     cells = [html_text(v.label or "")] if v.label or not (options.show_data or options.show_grad) else []
@@ -421,6 +452,7 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
         return cluster_nodes[steps]
 
     highlighted_boxes = {layout.box_of[v] for v in highlight if v in layout.box_of}
+    box_outputs = _box_outputs(root, order, layout)
     declared_boxes: set[Steps] = set()
     for v in order:
         box = layout.box_of.get(v)
@@ -431,6 +463,10 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
             role = "output" if root in layout.box_of and layout.box_of[root] == box else "interior"
             size = layout.box_size[box]
             text = f"<b>{html_text(box[-1])}</b><br/>{size} value{'s' if size != 1 else ''}"
+            outputs = box_outputs.get(box, [])
+            if len(outputs) == 1:  # one output (a neuron's activation, say): show its numbers
+                numbers = _numbers_line(outputs[0], options, frame)
+                text += f"<br/>out: {numbers}" if numbers else ""
             fill = ROLE_FILL["output"] if role == "output" else BOX_FILL
             box_attrs = {"label": f"<{text}>", "shape": "box3d", "style": "filled", "fillcolor": fill}
             if box in highlighted_boxes:
@@ -444,10 +480,7 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
             if frame is not None and v is frame.focus:
                 op_attrs.update(color=HIGHLIGHT, penwidth="3")
             statements.append(f"{layout.op_id[v]} {_attributes(**op_attrs)}")
-        if frame is None:
-            grad: float | None = v.grad
-        else:
-            grad = frame.adjoints.get(v)
+        grad = _grad_shown(v, frame)
         is_highlighted = v in highlight or (frame is not None and v is frame.focus)
         label = _value_label(v, _role(v, root), options, grad, is_highlighted)
         statements.append(f"{layout.value_id[v]} {_attributes(label=label, shape='plaintext')}")

@@ -466,3 +466,24 @@ def test_notebook_without_dot_shows_a_hint_and_the_dot_text(monkeypatch: pytest.
     with pytest.raises(DotNotFoundError):
         graph.svg()
     assert "PWNED" not in repr(graph) and "nodes" in repr(graph)
+
+
+def test_a_box_with_one_output_shows_its_numbers() -> None:
+    loss, _ = hand_made_mlp()
+    loss.backward()
+    source = draw(loss, collapse=3).source
+    # the output neuron's box: its single output is the pre-activation that feeds (out - 1) ** 2
+    assert re.search(r"<b>neurons.0</b><br/>4 values<br/>out: data -?\d\.\d{4} grad -?\d\.\d{4}>", source)
+
+
+def test_real_nn_modules_nest_and_collapse() -> None:
+    # nn.layers rather than nn: works even where an old editable install left nn a namespace package
+    layers = pytest.importorskip("nn.layers")
+    model = layers.MLP(2, [3, 3, 1], rng=0)
+    out = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])
+    out = out[0] if isinstance(out, list) else out
+    graph = draw(out)
+    assert len(svg_groups(graph.svg(), "cluster")) == 1 + 3 + 7  # MLP, its layers, their neurons
+    assert draw(out, collapse=1).node_count == 1 + 2  # the model and the two inputs
+    assert draw(out, collapse=2).node_count == 3 + 2
+    assert draw(out, collapse=3).node_count == 7 + 2
