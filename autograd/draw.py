@@ -44,6 +44,7 @@ DEFAULT_MAX_NODES = 500
 RANKDIRS = ("LR", "RL", "TB", "BT")
 MAX_PRECISION = 17
 LABEL_DISPLAY_LIMIT = 120  # characters of a user label shown; the rest is elided
+MAX_CLUSTER_DEPTH = 16  # module nesting drawn as clusters; deeper parts share the innermost one
 
 # Colour roles (Tailwind 100/600 shades: readable on screen and projected).
 ROLE_FILL = {"input": "#dbeafe", "parameter": "#fef3c7", "output": "#dcfce7", "interior": "#ffffff"}
@@ -292,7 +293,11 @@ Steps = tuple[str, ...]
 
 
 def _module_steps(path: str | None) -> Steps:
-    """'MLP.layers.0.neurons.3' -> ('MLP', 'layers.0', 'neurons.3'): one step per module."""
+    """'MLP.layers.0.neurons.3' -> ('MLP', 'layers.0', 'neurons.3'): one step per module.
+
+    Nesting deeper than ``MAX_CLUSTER_DEPTH`` is kept in the last step, so a strange
+    path cannot make thousands of nested clusters.
+    """
     if not path:
         return ()
     steps: list[str] = []
@@ -301,6 +306,8 @@ def _module_steps(path: str | None) -> Steps:
             steps[-1] += "." + part
         else:
             steps.append(part)
+    if len(steps) > MAX_CLUSTER_DEPTH:
+        steps[MAX_CLUSTER_DEPTH - 1 :] = [".".join(steps[MAX_CLUSTER_DEPTH - 1 :])]
     return tuple(steps)
 
 
@@ -451,7 +458,8 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
                     cluster_children[prefix[:-1]].append(prefix)
         return cluster_nodes[steps]
 
-    highlighted_boxes = {layout.box_of[v] for v in highlight if v in layout.box_of}
+    focus = {frame.focus} if frame is not None else set()
+    highlighted_boxes = {layout.box_of[v] for v in highlight | focus if v in layout.box_of}
     box_outputs = _box_outputs(root, order, layout)
     declared_boxes: set[Steps] = set()
     for v in order:

@@ -487,3 +487,14 @@ def test_real_nn_modules_nest_and_collapse() -> None:
     assert draw(out, collapse=1).node_count == 1 + 2  # the model and the two inputs
     assert draw(out, collapse=2).node_count == 3 + 2
     assert draw(out, collapse=3).node_count == 7 + 2
+
+
+def test_absurd_module_paths_are_capped_in_depth() -> None:
+    from autograd.draw import MAX_CLUSTER_DEPTH
+
+    x = Value(1.0, label="x")
+    x.module_path = ".".join(f"m{i}" for i in range(5000))
+    y = x * 2
+    graph = draw(y)
+    assert graph.source.count("subgraph cluster_") == MAX_CLUSTER_DEPTH
+    assert len(svg_groups(graph.svg(), "cluster")) == MAX_CLUSTER_DEPTH
