@@ -84,7 +84,19 @@ def test_numbers_may_be_bound_instead_of_values() -> None:
     assert parse("x * y").evaluate({"x": 2, "y": 0.5}) == 1.0
 
 
-FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {"tanh": math.tanh, "sin": math.sin, "cos": math.cos}
+def _nan_on_domain_error(function: Callable[[float], float]) -> Callable[[float], float]:
+    def safe(x: float) -> float:
+        try:
+            return function(x)
+        except ValueError:  # math.sin(inf) raises; IEEE 754 (and the engine) say nan
+            return math.nan
+
+    return safe
+
+
+FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    name: _nan_on_domain_error(getattr(math, name)) for name in ("tanh", "sin", "cos")
+}
 
 
 def _divide(a: float, b: float) -> float:
