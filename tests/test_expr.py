@@ -298,3 +298,17 @@ def test_random_assignments_give_a_pair_or_an_expression_error(text: str) -> Non
     except ExpressionError:
         return
     assert name.isidentifier() and isinstance(number, float)
+
+
+@pytest.mark.parametrize("failure", [RecursionError, MemoryError])
+def test_parser_exhaustion_becomes_an_expression_error(
+    failure: type[BaseException], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ast
+
+    def exhausted(*args: object, **kwargs: object) -> ast.AST:
+        raise failure()
+
+    monkeypatch.setattr(ast, "parse", exhausted)
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        parse("x + 1")
