@@ -1,0 +1,237 @@
+"""The valuegrad side of each workload, run as its own process by ``compare.py``.
+
+Usage: ``python benchmarks/bench_valuegrad.py WORKLOAD [--n N] [--steps K] [--impl auto|nn|local]``;
+prints one JSON line.
+
+valuegrad as its users write it: for moons, ``nn.MLP`` + ``nn.losses.hinge`` + ``nn.optim.SGD``
+when the ``nn`` package provides them (``--impl nn``), otherwise (``--impl local``) a ten-line MLP
+built on ``autograd.dot`` and ``relu`` with the demo's loss written out; ``--impl auto`` (the
+default) picks ``nn`` if it imports. The chain and the deep chain run at Python's default
+recursion limit, in the main thread. The wide sum uses ``autograd.sum``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import sys
+import time
+import tracemalloc
+from typing import Any, Callable
+
+from _common import (
+    CHAIN_SCALE,
+    CHAIN_SHIFT,
+    CHAIN_START,
+    MOONS_ALPHA,
+    MOONS_HIDDEN,
+    SEED,
+    emit,
+    learning_rate,
+    moons,
+)
+
+import autograd
+from autograd import Value
+
+
+def chain(n: int) -> Value:
+    x = Value(CHAIN_START)
+    for _ in range(n):
+        x = (x * CHAIN_SCALE + CHAIN_SHIFT).tanh()
+    return x
+
+
+# ------------------------------------------------------------------- moons
+
+
+class LocalNeuron:
+    """w·x + b as one ``autograd.dot`` node, then relu: the fallback before ``nn`` exists."""
+
+    def __init__(self, nin: int, nonlin: bool) -> None:
+        self.w = [Value(random.uniform(-1.0, 1.0)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.nonlin = nonlin
+
+    def __call__(self, x: list[Any]) -> Value:
+        act = autograd.dot(self.w, x, self.b)
+        return act.relu() if self.nonlin else act
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+
+class LocalMLP:
+    def __init__(self, nin: int, nouts: list[int]) -> None:
+        sizes = [nin, *nouts]
+        self.layers = [
+            [LocalNeuron(sizes[i], nonlin=i != len(nouts) - 1) for _ in range(sizes[i + 1])] for i in range(len(nouts))
+        ]
+
+    def __call__(self, x: list[Any]) -> Any:
+        for layer in self.layers:
+            x = [neuron(x) for neuron in layer]
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for neuron in layer for p in neuron.parameters()]
+
+
+Step = Callable[[int], tuple[float, float, float, float]]
+
+
+def local_moons_step(xs: list[list[float]], ys: list[float]) -> Step:
+    """The demo's loss and SGD, written against ``autograd`` directly (inputs stay plain floats)."""
+    random.seed(SEED)
+    model = LocalMLP(2, MOONS_HIDDEN)
+    params = model.parameters()
+
+    def step(k: int) -> tuple[float, float, float, float]:
+        t0 = time.perf_counter()
+        scores = [model(x) for x in xs]
+        losses = [(1.0 - yi * si).relu() for yi, si in zip(ys, scores)]
+        data_loss = autograd.sum(losses) * (1.0 / len(losses))
+        total_loss = data_loss + MOONS_ALPHA * autograd.dot(params, params)
+        t1 = time.perf_counter()
+        for p in params:
+            p.grad = 0.0
+        total_loss.backward()
+        t2 = time.perf_counter()
+        lr = learning_rate(k)
+        for p in params:
+            p.data -= lr * p.grad
+        t3 = time.perf_counter()
+        return t1 - t0, t2 - t1, t3 - t2, total_loss.data
+
+    return step
+
+
+def nn_moons_step(xs: list[list[float]], ys: list[float]) -> Step:
+    """The same step with the ``nn`` package: ``nn.MLP``, ``nn.losses.hinge`` (+ L2), ``nn.optim.SGD``."""
+    import nn
+
+    random.seed(SEED)
+    model = nn.MLP(2, MOONS_HIDDEN)
+    params = list(model.parameters())
+    optimizer = nn.optim.SGD(params, lr=1.0)
+
+    def step(k: int) -> tuple[float, float, float, float]:
+        t0 = time.perf_counter()
+        scores = [model(x) for x in xs]
+        total_loss = nn.losses.hinge(scores, ys) + MOONS_ALPHA * autograd.dot(params, params)
+        t1 = time.perf_counter()
+        optimizer.zero_grad()
+        total_loss.backward()
+        t2 = time.perf_counter()
+        optimizer.lr = learning_rate(k)
+        optimizer.step()
+        t3 = time.perf_counter()
+        return t1 - t0, t2 - t1, t3 - t2, total_loss.data
+
+    return step
+
+
+def nn_available() -> bool:
+    try:
+        import nn
+    except ImportError:
+        return False
+    return all(hasattr(nn, name) for name in ("MLP", "losses", "optim"))
+
+
+def run_moons(steps: int, impl: str) -> dict[str, Any]:
+    if impl == "auto":
+        impl = "nn" if nn_available() else "local"
+    xs, ys = moons()
+    step = nn_moons_step(xs, ys) if impl == "nn" else local_moons_step(xs, ys)
+    forward = backward = update = 0.0
+    loss = float("nan")
+    start = time.perf_counter()
+    for k in range(steps):
+        fw, bw, up, loss = step(k)
+        forward += fw
+        backward += bw
+        update += up
+    total = time.perf_counter() - start
+    return {
+        "impl": impl,
+        "step_s": total / steps,
+        "forward_s": forward / steps,
+        "backward_s": backward / steps,
+        "update_s": update / steps,
+        "loss": loss,
+    }
+
+
+# ------------------------------------------------------------- the others
+
+
+def run_chain(n: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    y = chain(n)
+    t1 = time.perf_counter()
+    y.backward()
+    t2 = time.perf_counter()
+    return {"time_s": t2 - t0, "forward_s": t1 - t0, "backward_s": t2 - t1, "out": y.data}
+
+
+def run_widesum(n: int) -> dict[str, Any]:
+    rng = random.Random(SEED)
+    leaves = [Value(rng.uniform(-1.0, 1.0)) for _ in range(n)]
+    t0 = time.perf_counter()
+    s = autograd.sum(leaves)
+    s.backward()
+    return {"time_s": time.perf_counter() - t0, "grad0": leaves[0].grad}
+
+
+def run_memory(n: int) -> dict[str, Any]:
+    """tracemalloc: bytes the forward graph of an n-step chain keeps alive, and backward's extra peak."""
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    y = chain(n)
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    y.backward()
+    backward_peak = tracemalloc.get_traced_memory()[1] - current
+    tracemalloc.stop()
+    nodes = len(autograd.topological_order(y))
+    return {
+        "retained_per_step": (current - base) / n,
+        "forward_peak_per_step": (peak - base) / n,
+        "nodes_per_step": nodes / n,
+        "retained_per_node": (current - base) / nodes,
+        "backward_extra_peak_per_step": backward_peak / n,
+    }
+
+
+def run_deep(n: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    try:
+        y = chain(n)
+        y.backward()
+    except RecursionError as exc:
+        return {"ok": False, "error": f"RecursionError: {exc}", "limit": sys.getrecursionlimit()}
+    return {"ok": True, "time_s": time.perf_counter() - t0, "limit": sys.getrecursionlimit()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workload", choices=["chain", "deep", "memory", "moons", "widesum"])
+    parser.add_argument("--n", type=int, default=50_000, help="chain steps / sum terms")
+    parser.add_argument("--steps", type=int, default=15, help="moons training steps")
+    parser.add_argument("--impl", choices=["auto", "nn", "local"], default="auto", help="moons model code")
+    args = parser.parse_args()
+    if args.workload == "moons":
+        size, result = args.steps, run_moons(args.steps, args.impl)
+    else:
+        size = args.n
+        result = {"chain": run_chain, "widesum": run_widesum, "memory": run_memory, "deep": run_deep}[args.workload](
+            args.n
+        )
+    emit({"engine": "valuegrad", "workload": args.workload, "size": size, **result})
+
+
+if __name__ == "__main__":
+    main()
