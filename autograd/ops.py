@@ -81,8 +81,14 @@ def _sign(x: Any) -> float:
 
 
 def _pow_base_partial(F: Any, x: Any, y: Any) -> Any:
-    """∂(x**y)/∂x = y * x**(y-1), taken as 0 when y == 0 (so 0**0 has slope 0, not nan)."""
-    return 0.0 if F.data(y) == 0.0 else y * F.pow(x, y - 1.0)
+    """∂(x**y)/∂x = y * x**(y-1), taken as 0 at x = y = 0 (0 * 0**-1 would be nan).
+
+    Only that point is masked: at y = 0 and x != 0 the product is kept, because under
+    ``create_graph`` it still depends on y (∂²(x**y)/∂x∂y = 1/x there).
+    """
+    if F.data(y) == 0.0 and F.data(x) == 0.0:
+        return 0.0
+    return y * F.pow(x, y - 1.0)
 
 
 def _relu(x: float, c: None) -> float:

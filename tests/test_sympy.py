@@ -69,11 +69,6 @@ def test_op_second_derivative_by_nested_grad_matches_sympy(r: OpRow, data: Any) 
     assert_close([d1, d2], [twin.gradient(x, *cs)[0], twin.hessian(x, *cs)[0][0]], "d1, d2", rel=1e-9, abs_=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: ops._pow_base_partial returns the float 0.0 when the exponent is 0, "
-    "so under create_graph the base partial y*x**(y-1) no longer depends on y and ∂²(x**y)/∂x∂y at y=0 is 0, not 1/x",
-)
 def test_pow_mixed_second_derivative_at_zero_exponent() -> None:
     """∂/∂y (y·x^(y-1)) = x^(y-1)(1 + y·ln x), which is 1/x at y = 0; the Hessian must also be symmetric."""
     _, _, hessian = engine_gradient_and_hessian(lambda x, y: x**y, (2.0, 0.0))
@@ -108,11 +103,6 @@ def _node_values(expr: Expression) -> list[float]:
     return data
 
 
-def _hits_the_pow_bug(expr: Expression) -> bool:
-    data = _node_values(expr)
-    return any(step.row.name == "x ** y" and data[step.args[1]] == 0.0 for step in expr.steps)
-
-
 @settings(max_examples=max(10, settings().max_examples // 2))
 @given(expressions(n_inputs=(1, 3), max_ops=7))
 def test_expression_gradient_matches_sympy(expr: Expression) -> None:
@@ -128,7 +118,6 @@ def test_expression_gradient_matches_sympy(expr: Expression) -> None:
 @settings(max_examples=max(5, settings().max_examples // 4))
 @given(expressions(n_inputs=(1, 2), max_ops=5))
 def test_expression_hessian_matches_sympy(expr: Expression) -> None:
-    assume(not _hits_the_pow_bug(expr))  # pinned by test_pow_mixed_second_derivative_at_zero_exponent
     _, _, hessian = engine_gradient_and_hessian(expr.on_values, expr.inputs)
     rel, abs_ = _tolerances(expr)
     assert_close(hessian, expr.sympy().hessian(*expr.inputs), "hessian", rel, 10 * abs_)
