@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
 import sys
 import time
 import tracemalloc
 from typing import Any, Callable
+
+# Benchmark the working tree: put the repository root ahead of whatever the venv installed
+# (an editable install made before nn/__init__.py existed resolves ``nn`` as a namespace package).
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from _common import (
     CHAIN_SCALE,
@@ -108,23 +113,25 @@ def local_moons_step(xs: list[list[float]], ys: list[float]) -> Step:
 
 
 def nn_moons_step(xs: list[list[float]], ys: list[float]) -> Step:
-    """The same step with the ``nn`` package: ``nn.MLP``, ``nn.losses.hinge`` (+ L2), ``nn.optim.SGD``."""
+    """The same step with the ``nn`` package: ``nn.MLP``, ``nn.losses.hinge`` + ``l2``, ``nn.optim.SGD``.
+
+    ``init="uniform"`` with the same seed draws micrograd's U(-1, 1) weights in micrograd's
+    order, so both engines train the very same network.
+    """
     import nn
 
-    random.seed(SEED)
-    model = nn.MLP(2, MOONS_HIDDEN)
-    params = list(model.parameters())
-    optimizer = nn.optim.SGD(params, lr=1.0)
+    model = nn.MLP(2, MOONS_HIDDEN, init="uniform", rng=random.Random(SEED))
+    params = model.parameters()
+    optimizer = nn.optim.SGD(params, lr=1.0, schedule=nn.optim.linear_schedule(1.0, 0.1, 100))
 
     def step(k: int) -> tuple[float, float, float, float]:
         t0 = time.perf_counter()
         scores = [model(x) for x in xs]
-        total_loss = nn.losses.hinge(scores, ys) + MOONS_ALPHA * autograd.dot(params, params)
+        total_loss = nn.losses.hinge(scores, ys) + nn.losses.l2(params, MOONS_ALPHA)
         t1 = time.perf_counter()
         optimizer.zero_grad()
         total_loss.backward()
         t2 = time.perf_counter()
-        optimizer.lr = learning_rate(k)
         optimizer.step()
         t3 = time.perf_counter()
         return t1 - t0, t2 - t1, t3 - t2, total_loss.data
