@@ -156,3 +156,22 @@ def test_fit_checks_data_shape() -> None:
     with pytest.raises(TypeError, match=r"model must be an nn\.Module"):
         nn.fit(lambda x: x, [[0.0]], [1], progress=False)  # type: ignore[arg-type]
     assert math.isnan(nn.History().final_loss)
+
+
+def test_fit_restores_the_cycle_collector_state_even_after_an_error() -> None:
+    import gc
+
+    X, y = nn.data.xor()
+    assert gc.isenabled()
+    nn.fit(nn.MLP(2, [2, 1], rng=0), X, y, steps=2, progress=False)
+    assert gc.isenabled()
+    model = nn.MLP(2, [4, 1], rng=0)
+    with pytest.raises(FloatingPointError):
+        nn.fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=1e200), steps=20, progress=False)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        nn.fit(nn.MLP(2, [2, 1], rng=0), X, y, steps=2, progress=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
