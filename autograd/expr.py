@@ -156,6 +156,9 @@ class Expression:
             if name not in values:
                 start, end = self.variable_spans[name]
                 raise ExpressionError(f"no value for {name!r}: give it one, e.g. {name}=1.5", self.text, start, end)
+            bound = values[name]
+            if not isinstance(bound, Value) and _to_float(bound) is None:
+                raise TypeError(f"the value of {name!r} must be a Value or a real number, got {type(bound).__name__}")
         stack: list[Operand] = []
         for step in self._program:
             kind = step.kind
@@ -163,7 +166,7 @@ class Expression:
                 stack.append(step.value)
             elif kind == "variable":
                 bound = values[step.name]
-                stack.append(bound if isinstance(bound, Value) else float(bound))
+                stack.append(bound if isinstance(bound, Value) else _to_float(bound))  # type: ignore[arg-type]
             elif kind == "binary":
                 right, left = stack.pop(), stack.pop()
                 stack.append(_apply(_BINARY_OPS[step.binary], left, right))  # type: ignore[index]

@@ -82,6 +82,10 @@ def test_functions_with_a_parameter_and_nary_functions() -> None:
 
 def test_numbers_may_be_bound_instead_of_values() -> None:
     assert parse("x * y").evaluate({"x": 2, "y": 0.5}) == 1.0
+    with pytest.raises(TypeError, match="'x' must be a Value or a real number, got str"):
+        parse("x * y").evaluate({"x": "2", "y": 0.5})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="got bool"):
+        parse("x").evaluate({"x": True})
 
 
 def _nan_on_domain_error(function: Callable[[float], float]) -> Callable[[float], float]:
