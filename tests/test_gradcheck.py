@@ -53,6 +53,12 @@ def test_passes_on_random_expression_dags(expr: Expression) -> None:
 
 
 @settings(max_examples=max(5, settings().max_examples // 3))
+@given(expressions(n_inputs=(1, 2), max_ops=4))
+def test_passes_on_random_expression_dags_to_second_order(expr: Expression) -> None:
+    assert gradcheck(expr.on_values, *expr.inputs, order=2)
+
+
+@settings(max_examples=max(5, settings().max_examples // 3))
 @given(mlps(3, [4, 4, 2]))
 def test_passes_on_every_weight_of_an_mlp(mlp: MLPCase) -> None:
     assert gradcheck(mlp, *mlp.params)
