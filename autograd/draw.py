@@ -275,16 +275,18 @@ def _check_root(root: object, what: str) -> Value:
     return root
 
 
-def _highlighted(highlight: Value | Iterable[Value], members: set[Value]) -> set[Value]:
-    items = (highlight,) if isinstance(highlight, Value) else highlight
-    chosen: set[Value] = set()
+def _highlighted(highlight: Value | Iterable[Value], root: Value) -> set[Value]:
+    """The Values to outline, checked to be Values of ``root``'s graph."""
+    items = [highlight] if isinstance(highlight, Value) else list(highlight)
+    if not items:
+        return set()
+    members = set(topological_order(root))
     for item in items:
         if not isinstance(item, Value):
             raise TypeError(f"highlight takes Values from the graph, got {type(item).__name__}")
         if item not in members:
             raise ValueError(f"highlight: {item!r} is not part of this graph")
-        chosen.add(item)
-    return chosen
+    return set(items)
 
 
 # ------------------------------------------------------------------ layout
@@ -587,8 +589,7 @@ def draw(
     """
     root = _check_root(root, "draw")
     options = _check_options(rankdir, show_data, show_grad, edge_labels, precision, collapse, max_nodes)
-    members = set(topological_order(root)) if highlight != () else set()
-    return _build(root, options, _highlighted(highlight, members) if members else set(), None)
+    return _build(root, options, _highlighted(highlight, root), None)
 
 
 def _node_name(v: Value) -> str:
@@ -632,16 +633,14 @@ def _backward_frames(root: Value, order: list[Value], options: _Options) -> Iter
     for step, node in enumerate(reversed(order)):
         node_adjoint = adjoints[node]  # final: every consumer of ``node`` came earlier
         parents = node.parents
-        name = _node_name(node)
+        adjoint_text = format_number(node_adjoint, options.precision)
         if parents:
             for parent, derivative in zip(parents, local_derivatives(node)):
                 adjoints[parent] = adjoints.get(parent, 0.0) + node_adjoint * derivative
-            inputs = "input" if len(parents) == 1 else f"{len(parents)} inputs"
-            action = f"adds {format_number(node_adjoint, options.precision)} × ∂/∂input into its {inputs}' adjoints"
+            what = f"its adjoint {adjoint_text} is final; each input a gets ā += {adjoint_text} · ∂/∂a (edge label)"
         else:
-            action = "is a leaf: its gradient is complete"
-        adjoint_text = format_number(node_adjoint, options.precision)
-        caption = f"backward step {step + 1}/{total}: {name} (adjoint {adjoint_text}) {action}"
+            what = f"a leaf: its gradient {adjoint_text} is complete"
+        caption = f"backward step {step + 1}/{total}: {_node_name(node)} — {what}"
         built = _build(root, options, set(), _Frame(step, adjoints, node, caption))
         assert isinstance(built, BackwardFrame)
         yield built

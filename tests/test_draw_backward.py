@@ -74,7 +74,7 @@ def test_each_frame_outlines_the_node_being_processed_and_marks_pending_grads() 
     assert "backward step 1/4" in first
     last = frames[-1].source
     assert f"grad {PENDING_GRAD}<" not in last
-    assert "is a leaf" in last
+    assert "a leaf: its gradient" in last
 
 
 def test_frames_are_graphs_that_render_and_save_as_numbered_svgs(tmp_path: Path) -> None:
