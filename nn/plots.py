@@ -60,13 +60,15 @@ def save_loss_curve(history: History, path: str | os.PathLike[str], title: str =
         axis.set_xlabel("step")
         axis.set_ylabel("loss")
         axis.set_title(title)
+        handles, labels = axis.get_legend_handles_labels()
         if history.accuracy:
             twin = axis.twinx()
             twin.plot(steps, history.accuracy, color="tab:green", linestyle="--", label="training accuracy")
             twin.set_ylabel("accuracy")
             twin.set_ylim(0.0, 1.05)
-            twin.legend(loc="center right")
-        axis.legend(loc="upper right")
+            more_handles, more_labels = twin.get_legend_handles_labels()
+            handles, labels = handles + more_handles, labels + more_labels
+        axis.legend(handles, labels, loc="center right")
         _save(figure, path, "svg")
     finally:
         plt.close(figure)
@@ -94,7 +96,10 @@ def save_decision_boundary(
     try:
         levels = [v - 0.5 for v in range(max(max(labels), max(classes)) + 2)]
         axis.contourf(grid_x, grid_y, grid, levels=levels, cmap="Spectral", alpha=0.6)
-        axis.scatter(xs, ys, c=labels, s=30, cmap="Spectral", edgecolors="black", linewidths=0.5)
+        # The same colour scale as the filled regions, so a point and its class's region match.
+        axis.scatter(
+            xs, ys, c=labels, s=30, cmap="Spectral", vmin=levels[0], vmax=levels[-1], edgecolors="black", linewidths=0.5
+        )
         axis.set_xlim(x0, x1)
         axis.set_ylim(y0, y1)
         axis.set_title("decision boundary")

@@ -16,6 +16,7 @@ registry of known module types.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -135,8 +136,6 @@ def load(path: str | os.PathLike[str]) -> Module:
 
 
 def _takes_rng(cls: type[Module]) -> bool:
-    import inspect
-
     return "rng" in inspect.signature(cls.__init__).parameters
 
 
