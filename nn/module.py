@@ -5,6 +5,11 @@ A module's public attributes define its structure, in the order they were set:
 * a ``Value`` is a parameter (``self.b``), a list of ``Value``s is a row of them (``self.w``);
 * a ``Module`` is a child (``self.head``), a list of ``Module``s is a row of children (``self.layers``).
 
+Attributes whose names start with ``_`` are ignored: keep a cached ``Value`` that is not a
+parameter under such a name. Paths and labels are given when an attribute is set, so build a
+list first and assign it whole (``self.layers = [...]``), as the built-in modules do;
+``named_parameters()`` itself always walks the lists as they are now.
+
 From that, ``named_parameters()`` gives dotted names such as ``layers.0.neurons.3.w.1`` in a
 stable order, and every module knows its dotted *path* from the root (``MLP.layers.0.neurons.3``).
 Parameters are tagged with ``module_path`` (their owner's path) and ``label`` (``w0``, ``w1``, ...,
