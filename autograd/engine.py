@@ -134,6 +134,8 @@ class Value:
             return f"{op.symbol}({c:g})"
         if op in (ops.RSUB, ops.RDIV, ops.RPOW):
             return f"{c:g} {op.symbol}"
+        if op is ops.ADD_CONST and c < 0:  # x - 1 is folded as x + (-1); show it as written
+            return f"- {-c:g}"
         return f"{op.symbol} {c:g}"
 
     @property
@@ -143,7 +145,7 @@ class Value:
 
     @property
     def module_path(self) -> str | None:
-        """Dotted path of the ``nn`` module that made this value (``'layers.0.neurons.3'``), if any."""
+        """Dotted path of the ``nn`` module that made this value (``'MLP.layers.0.neurons.3'``), if any."""
         return self._module
 
     @module_path.setter

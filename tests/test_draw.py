@@ -369,7 +369,7 @@ def test_collapse_one_draws_inputs_into_the_box_and_the_box_into_the_loss() -> N
     assert box is not None
     box_id = box.group(1)
     inputs = re.findall(r"^\t(n\d+) \[label=<<table[^>]*><tr><td>x[01]<", source, flags=re.MULTILINE)
-    minus_one = re.search(r"^\t(n\d+) \[label=<\+ -1>", source, flags=re.MULTILINE)
+    minus_one = re.search(r"^\t(n\d+) \[label=<- 1>", source, flags=re.MULTILINE)
     assert len(inputs) == 2 and minus_one is not None
     edges = re.findall(r"^\t(n\d+) -> (n\d+)", source, flags=re.MULTILINE)
     assert sorted(s for s, t in edges if t == box_id) == sorted(inputs)
