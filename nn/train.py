@@ -160,9 +160,7 @@ def fit(
     best: tuple[float, int, dict[str, float]] | None = None
     checks_since_best = 0
 
-    from tqdm.auto import tqdm
-
-    bar = tqdm(range(total_steps), desc="training", unit="step", disable=not progress, leave=True)
+    bar = _progress_bar()(range(total_steps), desc="training", unit="step", disable=not progress, leave=True)
     collector_was_enabled = gc.isenabled()
     # A step allocates tens of thousands of nodes, and each allocation burst makes Python's cycle
     # collector walk every live node -- yet the engine's graphs hold no reference cycles, so that
@@ -229,6 +227,23 @@ def fit(
         with no_grad():
             history.final_loss += losses_module.l2(params, l2).data
     return history
+
+
+def _progress_bar() -> Any:
+    """tqdm's notebook widget when it can work (Jupyter with ipywidgets), else its text bar.
+
+    ``tqdm.auto`` alone would warn "IProgress not found" in a notebook without ipywidgets
+    before falling back; the text bar shows fine there, so go to it directly.
+    """
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        from tqdm import tqdm as text_bar
+
+        return text_bar
+    from tqdm.auto import tqdm as auto_bar
+
+    return auto_bar
 
 
 def _train_step(

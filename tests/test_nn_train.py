@@ -175,3 +175,18 @@ def test_fit_restores_the_cycle_collector_state_even_after_an_error() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_progress_bar_is_text_without_ipywidgets_and_auto_with_it(monkeypatch) -> None:
+    import sys
+    import types
+
+    import tqdm
+    import tqdm.auto
+
+    from nn.train import _progress_bar
+
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails as if not installed
+    assert _progress_bar() is tqdm.tqdm
+    monkeypatch.setitem(sys.modules, "ipywidgets", types.ModuleType("ipywidgets"))
+    assert _progress_bar() is tqdm.auto.tqdm
