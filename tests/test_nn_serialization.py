@@ -240,3 +240,25 @@ def test_the_bad_file_list_is_exhaustively_tested(tmp_path: Path) -> None:
 def test_missing_file_is_a_plain_file_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         nn.load(tmp_path / "nope.json")
+
+
+@given(
+    nin=st.integers(1, 4),
+    sizes=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    activation=st.sampled_from(sorted(nn.activations.NAMES)),
+    output_activation=st.sampled_from([None, "sigmoid", "tanh"]),
+    seed=st.integers(0, 2**32 - 1),
+    x=st.lists(st.floats(-3, 3), min_size=4, max_size=4),
+)
+def test_any_mlp_round_trips_with_identical_outputs(
+    tmp_path_factory, nin, sizes, activation, output_activation, seed, x
+) -> None:
+    model = nn.MLP(nin, sizes, activation=activation, output_activation=output_activation, rng=seed)
+    fan_ins = [nin, *sizes[:-1]]
+    extra = sum(sizes[:-1]) if activation == "prelu" else 0
+    extra += sizes[-1] if output_activation == "prelu" else 0
+    assert len(model.parameters()) == sum((f + 1) * s for f, s in zip(fan_ins, sizes)) + extra
+    path = tmp_path_factory.mktemp("any") / "m.json"
+    model.save(path)
+    loaded = nn.load(path)
+    assert [v.data for v in loaded(x[:nin])] == [v.data for v in model(x[:nin])]
