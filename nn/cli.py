@@ -112,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=_bounded_int("--steps", 1, MAX_STEPS), default=100, help="optimizer steps")
     train.add_argument("--lr", type=_positive_float("--lr"), help="learning rate (default: per dataset)")
     train.add_argument("--activation", help="hidden activation: relu, tanh, sigmoid, ... (default: per dataset)")
-    train.add_argument("--samples", type=_bounded_int("--samples", 4, 100_000), default=100, help="dataset size")
+    train.add_argument(
+        "--samples", type=_bounded_int("--samples", 4, 100_000), help="dataset size (default 100; not xor/encoder)"
+    )
     train.add_argument("--noise", type=_nonnegative_float("--noise"), help="dataset noise (default: per dataset)")
     train.add_argument("--seed", type=_bounded_int("--seed", 0, 2**32 - 1), default=0, help="data and init seed")
     train.add_argument("--out", type=Path, help="output directory (default: runs/DATASET)")
@@ -144,6 +146,11 @@ def _train(args: argparse.Namespace) -> int:
     activation = args.activation if args.activation is not None else recipe.activation
     if activation not in NAMES:
         raise UsageError(f"unknown --activation {args.activation!r}; choose one of {', '.join(NAMES)}")
+    if not recipe.sized:
+        for flag, given in (("--samples", args.samples), ("--noise", args.noise)):
+            if given is not None:
+                size = recipe.fixed_size
+                raise UsageError(f"{flag} does not apply to {recipe.name}: it is a fixed set of {size} points")
     plots = not args.no_plots
     if plots:
         from nn.plots import MATPLOTLIB_HINT, have_matplotlib
@@ -156,7 +163,7 @@ def _train(args: argparse.Namespace) -> int:
     hidden = args.hidden if args.hidden is not None else recipe.hidden
     lr = args.lr if args.lr is not None else recipe.lr
 
-    X, y = recipe.load(args.samples, args.noise, args.seed)
+    X, y = recipe.load(args.samples if args.samples is not None else 100, args.noise, args.seed)
     model = MLP(recipe.nin, [*hidden, recipe.nout], activation=activation, rng=args.seed)
     params = model.parameters()
     optimizer = recipe.make_optimizer(params, lr, args.steps)

@@ -34,6 +34,11 @@ class Recipe:
     activation: str = "relu"
     noise: float = 0.1
 
+    @property
+    def fixed_size(self) -> int:
+        """How many points a fixed dataset (xor, encoder) has."""
+        return len(self.make()[0])
+
     def load(self, samples: int, noise: float | None, seed: int) -> tuple[list[list[float]], list[Any]]:
         if not self.sized:
             return self.make()

@@ -76,6 +76,8 @@ def test_default_output_directory_is_runs_dataset(tmp_path: Path, capsys, monkey
         (["train", "moons", "--lr", "nan"], "--lr nan: must be a positive finite number"),
         (["train", "moons", "--samples", "2"], "--samples 2: must be between 4 and 100000"),
         (["train", "moons", "--activation", "swish"], "unknown --activation 'swish'"),
+        (["train", "xor", "--samples", "50"], "--samples does not apply to xor: it is a fixed set of 4 points"),
+        (["train", "encoder", "--noise", "0.1"], "--noise does not apply to encoder: it is a fixed set of 8 points"),
         (["train", "moons", "--bogus"], "unrecognized arguments: --bogus"),
         (["train"], "the following arguments are required: DATASET"),
         ([], "say what to do, e.g. python -m nn train moons"),
