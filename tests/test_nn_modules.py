@@ -352,3 +352,17 @@ def test_repr_shows_architecture() -> None:
     assert repr(nn.MLP(2, [16, 1], rng=0)) == (
         "MLP(nin=2, sizes=[16, 1], activation='relu', output_activation='linear')"
     )
+
+
+def test_layering_autograd_never_imports_nn_and_nn_imports_plots_lazily() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, autograd; assert 'nn' not in sys.modules, 'autograd imported nn'; "
+        "import nn; heavy = {'matplotlib', 'tqdm'} & set(sys.modules); assert not heavy, heavy"
+    )
+    repo = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
