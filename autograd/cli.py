@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from autograd._files import write_bytes_atomic
 from autograd.draw import (
     DEFAULT_MAX_NODES,
     RANKDIRS,
@@ -23,7 +24,6 @@ from autograd.draw import (
     DotNotFoundError,
     GraphTooLargeError,
     RenderError,
-    _write_atomically,
     draw,
 )
 from autograd.engine import Value
@@ -175,7 +175,7 @@ def _run_draw(arguments: argparse.Namespace, out: TextIO) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return EXIT_OK
-    _write_atomically(target, data)
+    write_bytes_atomic(target, data)
     out.write(f"wrote {target} ({graph.node_count} nodes, {graph.edge_count} edges)\n")
     return EXIT_OK
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograd._dot_binary import DotNotFoundError, RenderError, run_dot
+from autograd._files import write_bytes_atomic
 from autograd.engine import Value, local_derivatives, topological_order
 
 if TYPE_CHECKING:  # imported lazily at draw time: `import autograd` stays fast
@@ -118,20 +118,6 @@ def format_number(x: float, precision: int) -> str:
 # ------------------------------------------------------------------ the Graph
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    directory = path.parent
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot save {path}: directory {directory} does not exist")
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 class Graph:
     """A drawn computation graph: DOT text, rendered on demand by Graphviz's ``dot``.
 
@@ -175,7 +161,7 @@ class Graph:
             data = self.svg().encode("utf-8")
         else:
             data = self.pipe(output_format)
-        _write_atomically(target, data)
+        write_bytes_atomic(target, data)
         return target
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:

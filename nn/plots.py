@@ -9,7 +9,7 @@ import io
 import os
 from typing import Any, Sequence
 
-from nn._files import write_bytes_atomic
+from autograd._files import write_bytes_atomic
 from nn.train import History, predict
 
 __all__ = ["MATPLOTLIB_HINT", "have_matplotlib", "save_decision_boundary", "save_loss_curve"]

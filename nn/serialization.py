@@ -22,7 +22,7 @@ import math
 import os
 from typing import Any
 
-from nn._files import write_text_atomic
+from autograd._files import write_text_atomic
 from nn.layers import MLP, RBF, Layer, Maxout, Neuron
 from nn.module import Module
 

@@ -18,6 +18,8 @@ def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[bytes]], obje
     """Call ``write(file)`` on a temporary file next to ``path``, then move it into place."""
     target = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {target}: directory {directory} does not exist")
     descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as file:
