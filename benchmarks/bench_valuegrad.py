@@ -23,7 +23,11 @@ from typing import Any, Callable
 
 # Benchmark the working tree: put the repository root ahead of whatever the venv installed
 # (an editable install made before nn/__init__.py existed resolves ``nn`` as a namespace package).
+# VALUEGRAD_SRC, if set, is a directory searched first: a copy of ``autograd`` to try out an
+# engine variant against the same ``nn`` (``compare.py --valuegrad-src DIR``).
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if os.environ.get("VALUEGRAD_SRC"):
+    sys.path.insert(0, os.environ["VALUEGRAD_SRC"])
 
 from _common import (
     CHAIN_SCALE,
@@ -237,7 +241,8 @@ def main() -> None:
         result = {"chain": run_chain, "widesum": run_widesum, "memory": run_memory, "deep": run_deep}[args.workload](
             args.n
         )
-    emit({"engine": "valuegrad", "workload": args.workload, "size": size, **result})
+    source = os.path.dirname(os.path.dirname(os.path.abspath(autograd.__file__)))
+    emit({"engine": "valuegrad", "workload": args.workload, "size": size, "source": source, **result})
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=5, help="A/B pairs per workload (default 5)")
-    parser.add_argument("--steps", type=int, default=15, help="moons training steps per process")
+    parser.add_argument("--steps", type=int, default=10, help="moons training steps per process")
     parser.add_argument("--chain", type=int, default=50_000, help="chain steps")
     parser.add_argument("--sum", type=int, default=100_000, help="wide-sum terms")
     parser.add_argument("--memory", type=int, default=20_000, help="chain steps traced for bytes per step")
@@ -157,7 +157,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 pairs, small sizes: a smoke run of a minute")
     parser.add_argument("--only", nargs="*", default=None, help="workloads to run (moons chain widesum memory deep)")
     parser.add_argument("--json", default=None, help="also write all raw results to this file")
+    parser.add_argument(
+        "--valuegrad-src", default=None, help="directory holding a variant autograd/ package to benchmark instead"
+    )
     args = parser.parse_args()
+    if args.valuegrad_src:
+        os.environ["VALUEGRAD_SRC"] = os.path.abspath(args.valuegrad_src)
     if args.quick:
         args.pairs, args.steps, args.chain, args.sum, args.memory, args.deep = 2, 5, 10_000, 100_000, 5_000, 100_000
     only = set(args.only or ["moons", "chain", "widesum", "memory", "deep"])
@@ -265,6 +270,8 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         name = r.name + "".join(f" — {n}" for n in r.notes)
         lines.append(f"| {name} | {r.valuegrad} | {r.micrograd} | {r.ratio_text()} | {r.target} | {met} |")
     lines += ["", f"Machine: {machine()}.", f"Command: `python benchmarks/compare.py {' '.join(sys.argv[1:])}`."]
+    if os.environ.get("VALUEGRAD_SRC"):
+        lines.append(f"valuegrad's autograd/ taken from {os.environ['VALUEGRAD_SRC']} (an engine variant).")
     return "\n".join(lines)
 
 
