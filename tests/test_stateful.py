@@ -14,8 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 import autograd
 from autograd import Value
@@ -145,3 +154,26 @@ def test_path_sum_differs_from_a_wrong_engine_answer() -> None:
     reference = path_sum_adjoints([a, b], 1)
     assert reference is not None and reference[0] == 2.0
     assert not _close(1.0, reference[0])
+
+
+def _last_write_wins_backward(self: Value, grad: float = 1.0, create_graph: bool = False) -> None:
+    """A plausible wrong engine: each parent's adjoint is overwritten, not summed, across fan-out."""
+    adjoint = {self: grad}
+    for node in reversed(autograd.topological_order(self)):
+        for parent, local in zip(node.parents, autograd.local_derivatives(node)):
+            adjoint[parent] = adjoint.get(node, 0.0) * local
+    for node, g in adjoint.items():
+        node.grad += g
+
+
+def test_the_machine_catches_an_engine_that_drops_fan_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Value, "backward", _last_write_wins_backward)
+    strict = settings(
+        max_examples=100,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],  # finding it is the point; shrinking would only cost time
+        suppress_health_check=list(HealthCheck),
+    )
+    with pytest.raises(AssertionError, match="paths give"):
+        run_state_machine_as_test(GrowingGraph, settings=strict)
