@@ -110,28 +110,28 @@ def speed_row(name: str, vg: list[dict[str, Any]], mg: list[dict[str, Any]], key
     )
 
 
+def survives(n: int, timeout: float) -> bool:
+    """Does micrograd build and differentiate an n-step chain at the default recursion limit?
+
+    A RecursionError, a crash or running past ``timeout`` all count as not surviving.
+    """
+    try:
+        return bool(run("micrograd", "deep", "--n", str(n), timeout=timeout)["ok"])
+    except (subprocess.TimeoutExpired, RuntimeError):
+        return False
+
+
 def micrograd_deepest(start: int, cap: int, timeout: float) -> tuple[int, int]:
-    """(longest chain that worked, shortest that failed) for micrograd at the default recursion limit."""
-    ok, bad = 0, None
-    n = start
-    while bad is None and n <= cap:  # doubling
-        try:
-            good = run("micrograd", "deep", "--n", str(n), timeout=timeout)["ok"]
-        except subprocess.TimeoutExpired:
-            good = False
-        if good:
-            ok, n = n, n * 2
-        else:
-            bad = n
-    if bad is None:
+    """(longest chain that worked, shortest that failed) for micrograd: doubling, then bisection."""
+    ok, n = 0, start
+    while n <= cap and survives(n, timeout):
+        ok, n = n, n * 2
+    if n > cap:
         return ok, cap + 1
-    while bad - ok > 1:  # bisection
+    bad = n
+    while bad - ok > 1:
         mid = (ok + bad) // 2
-        try:
-            good = run("micrograd", "deep", "--n", str(mid), timeout=timeout)["ok"]
-        except subprocess.TimeoutExpired:
-            good = False
-        ok, bad = (mid, bad) if good else (ok, mid)
+        ok, bad = (mid, bad) if survives(mid, timeout) else (ok, mid)
     return ok, bad
 
 
@@ -243,7 +243,7 @@ def main() -> None:
                 "deepest chain at the default recursion limit (steps)",
                 [],
                 "1,000,000 steps OK",
-                bool(vg_deep["ok"]) and args.deep >= 1_000_000,
+                bool(vg_deep["ok"]) if args.deep >= 1_000_000 else None,
                 f"{args.deep:,} OK ({fmt_time(vg_deep['time_s'])})" if vg_deep["ok"] else f"{args.deep:,} FAILED",
                 f"{ok:,} (RecursionError at {bad:,})",
             )
