@@ -91,6 +91,21 @@ def _pow_base_partial(F: Any, x: Any, y: Any) -> Any:
     return y * F.pow(x, y - 1.0)
 
 
+# Stable derivative forms. The textbook rules tanh' = 1 - out² and σ' = out(1 - out)
+# subtract nearly equal numbers once out is within ulps of ±1, losing every digit in the
+# tails (tanh'(19) off by 77 %); where that can happen, use forms without cancellation.
+def _tanh_partials(F: Any, xs: Sequence[Any], out: Any, c: None) -> tuple[Any]:
+    if -0.5 < out < 0.5:
+        return (1.0 - out * out,)
+    return (4.0 * F.sigmoid(2.0 * xs[0]) * F.sigmoid(-2.0 * xs[0]),)  # sech²x = 4σ(2x)σ(-2x)
+
+
+def _sigmoid_partials(F: Any, xs: Sequence[Any], out: Any, c: None) -> tuple[Any]:
+    if out <= 0.5:
+        return (out * (1.0 - out),)
+    return (out * F.sigmoid(-xs[0]),)  # 1 - σ(x) = σ(-x)
+
+
 def _relu(x: float, c: None) -> float:
     return 0.0 if x <= 0.0 else x  # nan stays nan
 
@@ -172,13 +187,13 @@ LOG       = Op("log", "log", lambda x, c: _ieee.log(x), lambda F, xs, out, c: (F
 SQRT      = Op("sqrt", "sqrt", lambda x, c: _ieee.sqrt(x), lambda F, xs, out, c: (F.div(0.5, out),))
 SIN       = Op("sin", "sin", lambda x, c: _ieee.sin(x), lambda F, xs, out, c: (F.cos(xs[0]),))
 COS       = Op("cos", "cos", lambda x, c: _ieee.cos(x), lambda F, xs, out, c: (-F.sin(xs[0]),))
-TANH      = Op("tanh", "tanh", lambda x, c: math.tanh(x), lambda F, xs, out, c: (1.0 - out * out,))
-SIGMOID   = Op("sigmoid", "σ", lambda x, c: _ieee.sigmoid(x), lambda F, xs, out, c: (out * (1.0 - out),))
+TANH      = Op("tanh", "tanh", lambda x, c: math.tanh(x), _tanh_partials)
+SIGMOID   = Op("sigmoid", "σ", lambda x, c: _ieee.sigmoid(x), _sigmoid_partials)
 RELU      = Op("relu", "relu", _relu, lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else 0.0,))
 LEAKY     = Op("leaky_relu", "leaky_relu", lambda x, c: x if x > 0.0 else c * x,
                lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c,))
 ELU       = Op("elu", "elu", lambda x, c: x if x > 0.0 else c * _ieee.expm1(x),
-               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else out + c,))
+               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c * F.exp(xs[0]),))
 SOFTPLUS  = Op("softplus", "softplus", lambda x, c: _ieee.softplus(x), lambda F, xs, out, c: (F.sigmoid(xs[0]),))
 HARD_TANH = Op("hard_tanh", "hard_tanh", _hard_tanh,
                lambda F, xs, out, c: (1.0 if -1.0 < xs[0] < 1.0 else 0.0,))

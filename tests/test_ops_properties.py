@@ -147,12 +147,6 @@ TAIL_DERIVATIVES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine precision defect (reported): sigmoid' = out(1-out), tanh' = 1-out² and elu' = out+alpha cancel "
-    "catastrophically where out is within ulps of ±1 or -alpha, losing all relative accuracy in the tails "
-    "(5.6% at sigmoid(35), 77% at tanh(19)); sigmoid(x)·sigmoid(-x), 4·sigmoid(2x)·sigmoid(-2x), alpha·exp(x) do not",
-)
 @pytest.mark.parametrize(("name", "f", "exact", "x"), TAIL_DERIVATIVES, ids=[t[0] for t in TAIL_DERIVATIVES])
 def test_derivatives_keep_relative_accuracy_in_the_tails(name: str, f: Any, exact: Any, x: float) -> None:
     got, want = autograd.grad(f)(x), exact(x)
