@@ -29,7 +29,8 @@ def test_notebook_runs(path: pathlib.Path, tmp_path: pathlib.Path) -> None:
     )
     # The kernel imports autograd and nn from this checkout, whatever is installed (its cwd is a temp dir).
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    client.execute(env={**os.environ, "PYTHONPATH": path})  # raises CellExecutionError, with the cell and its traceback, on any failure
+    # Raises CellExecutionError, with the cell and its traceback, on any failure.
+    client.execute(env={**os.environ, "PYTHONPATH": path})
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
