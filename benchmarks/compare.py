@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -269,7 +270,8 @@ def table(rows: list[Row], args: argparse.Namespace) -> str:
         met = "–" if r.met is None else ("yes" if r.met else "**no**")
         name = r.name + "".join(f" — {n}" for n in r.notes)
         lines.append(f"| {name} | {r.valuegrad} | {r.micrograd} | {r.ratio_text()} | {r.target} | {met} |")
-    lines += ["", f"Machine: {machine()}.", f"Command: `python benchmarks/compare.py {' '.join(sys.argv[1:])}`."]
+    command = shlex.join(["python", "benchmarks/compare.py", *sys.argv[1:]])
+    lines += ["", f"Machine: {machine()}.", f"Command: `{command}`."]
     if os.environ.get("VALUEGRAD_SRC"):
         lines.append(f"valuegrad's autograd/ taken from {os.environ['VALUEGRAD_SRC']} (an engine variant).")
     return "\n".join(lines)
