@@ -13,8 +13,10 @@ it in reverse, adding ``node_adjoint * ∂node/∂parent`` into each parent's ad
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
+import gc
 import math
 import numbers
 import os
@@ -616,16 +618,35 @@ def _interior_order(root: Value) -> list[Value]:
 
 def _adjoints(root: Value, seed: Any, create_graph: bool) -> dict[Value, Any]:
     """This pass's adjoint of every node ``root`` depends on (root included)."""
-    order = _interior_order(root)
-    if _MODE.get() & _ANOMALY:
-        adj = _adjoints_checked(root, order, seed, create_graph)
-    elif create_graph:
-        adj = _adjoints_graph(root, order, seed)
-    else:
-        adj = _adjoints_float(root, order, seed)
-    for node in [n for n in adj if n._extra is not None and not n._parents]:
-        _run_hooks(node, adj)  # a leaf's adjoint is complete only once every node is done
+    with _cycle_collector_paused():
+        order = _interior_order(root)
+        if _MODE.get() & _ANOMALY:
+            adj = _adjoints_checked(root, order, seed, create_graph)
+        elif create_graph:
+            adj = _adjoints_graph(root, order, seed)
+        else:
+            adj = _adjoints_float(root, order, seed)
+        for node in [n for n in adj if n._extra is not None and not n._parents]:
+            _run_hooks(node, adj)  # a leaf's adjoint is complete only once every node is done
     return adj
+
+
+@contextlib.contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Keep Python's cycle collector out of a backward pass.
+
+    The pass makes no reference cycles, but its allocations (the sort's stack, the
+    adjoints) trigger full collections that rescan the whole graph: on a 50,000-step
+    chain that was 0.35 s of a 0.83 s backward. Collection resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    if was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _adjoints_float(root: Value, order: list[Value], seed: float) -> dict[Value, float]:

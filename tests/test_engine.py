@@ -313,3 +313,21 @@ def test_identity_hash_and_ordering() -> None:
     assert [v.data for v in sorted([Value(3.0), Value(1.0), Value(2.0)])] == [1.0, 2.0, 3.0]
     assert float(Value(2.5)) == 2.5
     assert repr(Value(2.0, label="w")) == "Value(data=2.0, grad=0.0, label='w')"
+
+
+def test_backward_restores_the_cycle_collector_state_even_after_an_error() -> None:
+    x = Value(2.0)
+    assert gc.isenabled()
+    (x * x).backward()
+    assert gc.isenabled()
+    h = x * 3.0
+    h.register_hook(lambda g: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        (h * h).backward()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        (x * x).backward()
+        assert not gc.isenabled()  # a caller's own choice is left alone
+    finally:
+        gc.enable()
