@@ -229,9 +229,10 @@ def _save_graph(model: MLP, recipe: Recipe, x: Any, target: Any, path: Path) -> 
 
     Returns None on success, else why the picture could not be made (the run still succeeds).
     """
-    from autograd import draw
+    from autograd import Value, draw
 
-    outputs = model(x)
+    # Inputs as labelled leaves (not folded constants) so the picture shows where data enters.
+    outputs = model([Value(float(v), label=f"x{i}") for i, v in enumerate(x)])
     if len(outputs) == 1:
         root = outputs[0]
         root.label = "score"
