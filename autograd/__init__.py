@@ -8,7 +8,7 @@
 27.0
 """
 
-from autograd.draw import Graph, draw, draw_backward
+from autograd.drawing import Graph, draw, draw_backward
 from autograd.engine import (
     Value,
     detect_anomaly,
@@ -23,7 +23,7 @@ from autograd.engine import (
     zero_grad,
 )
 from autograd.functional import grad, hessian, value_and_grad
-from autograd.gradcheck import GradcheckError, gradcheck
+from autograd.gradient_check import GradcheckError, gradcheck
 
 # autograd.sum and autograd.max stay out of __all__: a star import must not shadow the builtins.
 __all__ = [

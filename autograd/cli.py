@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from autograd._files import write_bytes_atomic
-from autograd.draw import (
+from autograd.drawing import (
     DEFAULT_MAX_NODES,
     RANKDIRS,
     SAVE_FORMATS,

@@ -331,8 +331,8 @@ class Value:
         return _HookHandle(hooks, hook)
 
     def draw(self, **options: Any) -> Any:
-        """Draw the graph that computes this value; see ``autograd.draw``."""
-        from autograd.draw import draw
+        """Draw the graph that computes this value; see ``autograd.drawing.draw``."""
+        from autograd.drawing import draw
 
         return draw(self, **options)
 

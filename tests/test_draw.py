@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, draw, local_derivatives, topological_order
-from autograd.draw import (
+from autograd.drawing import (
     ROLE_FILL,
     DotNotFoundError,
     Graph,
@@ -490,7 +490,7 @@ def test_real_nn_modules_nest_and_collapse() -> None:
 
 
 def test_absurd_module_paths_are_capped_in_depth() -> None:
-    from autograd.draw import MAX_CLUSTER_DEPTH
+    from autograd.drawing import MAX_CLUSTER_DEPTH
 
     x = Value(1.0, label="x")
     x.module_path = ".".join(f"m{i}" for i in range(5000))

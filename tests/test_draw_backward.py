@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import Value, draw_backward, topological_order
-from autograd.draw import HIGHLIGHT, PENDING_GRAD, BackwardFrame, GraphTooLargeError, save_frames
+from autograd.drawing import HIGHLIGHT, PENDING_GRAD, BackwardFrame, GraphTooLargeError, save_frames
 
 SVG = "{http://www.w3.org/2000/svg}"
 

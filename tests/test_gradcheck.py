@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import autograd
 from autograd import GradcheckError, Value, gradcheck
-from autograd.gradcheck import Comparison
+from autograd.gradient_check import Comparison
 from autograd.testing.optable import ROWS, OpRow
 from autograd.testing.strategies import Expression, MLPCase, expressions, mlps, op_inputs
 
@@ -215,7 +215,7 @@ def test_bad_input_gets_a_clear_error(args: tuple[Any, ...], kwargs: dict[str, A
 
 
 def test_docstring_examples_run() -> None:
-    module = sys.modules["autograd.gradcheck"]
+    module = sys.modules["autograd.gradient_check"]
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 4 and result.failed == 0
 

@@ -179,7 +179,7 @@ def gradcheck(
     >>> gradcheck(lambda x: x * x.data, 2.0)
     Traceback (most recent call last):
     ...
-    autograd.gradcheck.GradcheckError: gradcheck: analytic and numeric first derivatives disagree
+    autograd.gradient_check.GradcheckError: gradcheck: analytic and numeric first derivatives disagree
     (eps=1e-06, atol=1e-05, rtol=0.001, ✗ marks a failure)
        input    analytic  numeric  abs err  rel err
     ✗  d/dx[0]         2        4        2    0.333
