@@ -84,6 +84,15 @@ def sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
+def sech2(x: float) -> float:
+    """sech²(x) = 1 / cosh²(x), tanh's derivative without the cancellation of 1 - tanh²(x)."""
+    try:
+        c = math.cosh(x)
+    except OverflowError:  # |x| > ~710: the true value underflows anyway
+        return 0.0
+    return 1.0 / (c * c)
+
+
 def softplus(x: float) -> float:
     """log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exact for large |x|, never overflows."""
     return (x if x > 0.0 else 0.0) + math.log1p(exp(-abs(x)))

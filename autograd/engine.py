@@ -564,6 +564,13 @@ class GraphMath:
 
         return fn
 
+    @staticmethod
+    def sech2(x: Any) -> Any:
+        """sech²x = 4σ(2x)σ(-2x): built from sigmoid nodes so it can be differentiated again."""
+        if x.__class__ is Value:
+            return 4.0 * (2.0 * x).sigmoid() * (-2.0 * x).sigmoid()
+        return _ieee.sech2(x)
+
     exp = staticmethod(_lift("exp", _ieee.exp))
     log = staticmethod(_lift("log", _ieee.log))
     sqrt = staticmethod(_lift("sqrt", _ieee.sqrt))
