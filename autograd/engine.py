@@ -186,6 +186,9 @@ class Value:
         return NotImplemented if o is None else self.data >= o
 
     # ------------------------------------------------------------ arithmetic
+    # These apply their row's forward inline (``+`` is ADD's forward, ``_ieee.div`` is DIV's):
+    # they are the hottest calls in the engine, and a call through ``op.forward`` costs more
+    # than the arithmetic. A number on either side is folded into the node as its constant.
 
     def __add__(self, other: Operand) -> Value:
         if other.__class__ is Value:
