@@ -162,12 +162,7 @@ def _run_draw(arguments: argparse.Namespace, out: TextIO) -> int:
         )
     except (ValueError, TypeError) as error:  # GraphTooLargeError, a bad --precision or --max-nodes
         raise _UsageError(str(error)) from None
-    if output_format == "dot":
-        data = graph.source.encode("utf-8")
-    elif output_format == "svg":
-        data = graph.svg().encode("utf-8")
-    else:
-        data = graph.pipe(output_format)
+    data = graph.render(output_format)
     if target is None:
         if output_format == "png" and sys.stdout.isatty():
             raise _UsageError("refusing to write PNG bytes to a terminal; use -o graph.png")

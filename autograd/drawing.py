@@ -155,14 +155,16 @@ class Graph:
         if output_format is None:
             known = ", ".join(sorted(SAVE_FORMATS))
             raise ValueError(f"cannot tell the format of {str(target)!r} from its suffix: use one of {known}")
-        if output_format == "dot":
-            data = self.source.encode("utf-8")
-        elif output_format == "svg":
-            data = self.svg().encode("utf-8")
-        else:
-            data = self.pipe(output_format)
-        write_bytes_atomic(target, data)
+        write_bytes_atomic(target, self.render(output_format))
         return target
+
+    def render(self, output_format: str) -> bytes:
+        """The graph as bytes in ``output_format``: 'dot' (the source itself), 'svg' or 'png'."""
+        if output_format == "dot":
+            return self.source.encode("utf-8")
+        if output_format == "svg":
+            return self.svg().encode("utf-8")
+        return self.pipe(output_format)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         try:
