@@ -8,7 +8,6 @@ steps=100)`` reproduces it.
 
 from __future__ import annotations
 
-import gc
 import math
 import numbers
 import random
@@ -161,11 +160,6 @@ def fit(
     checks_since_best = 0
 
     bar = _progress_bar()(range(total_steps), desc="training", unit="step", disable=not progress, leave=True)
-    collector_was_enabled = gc.isenabled()
-    # A step allocates tens of thousands of nodes, and each allocation burst makes Python's cycle
-    # collector walk every live node -- yet the engine's graphs hold no reference cycles, so that
-    # work finds nothing. Pausing it during training measured ~45% off a moons step.
-    gc.disable()
     try:
         for step in bar:
             indices = next(batches)
@@ -183,9 +177,6 @@ def fit(
                 step,
                 snapshot,
             )
-            # The step's graph is gone (freed by reference counting); this sweeps any cycles a
-            # custom loss may have made while automatic collection is paused (about 1 ms).
-            gc.collect(1)
             history.loss.append(loss_value)
             postfix = {"loss": f"{loss_value:.4f}"}
             if batch_accuracy is not None:
@@ -215,8 +206,6 @@ def fit(
                         history.stopped_early = True
                         break
     finally:
-        if collector_was_enabled:
-            gc.enable()
         bar.close()
 
     if history.stopped_early and best is not None:

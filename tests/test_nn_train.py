@@ -158,7 +158,7 @@ def test_fit_checks_data_shape() -> None:
     assert math.isnan(nn.History().final_loss)
 
 
-def test_fit_restores_the_cycle_collector_state_even_after_an_error() -> None:
+def test_training_leaves_the_cycle_collector_state_as_it_found_it() -> None:
     import gc
 
     X, y = nn.data.xor()
