@@ -1,6 +1,6 @@
 """valuegrad's engine: scalar reverse-mode automatic differentiation.
 
->>> from autograd import Value
+>>> from valuegrad.autograd import Value
 >>> x = Value(3.0)
 >>> y = x * x * x
 >>> y.backward()
@@ -8,8 +8,8 @@
 27.0
 """
 
-from autograd.drawing import Graph, draw, draw_backward
-from autograd.engine import (
+from valuegrad.autograd.drawing import Graph, draw, draw_backward
+from valuegrad.autograd.engine import (
     Value,
     detect_anomaly,
     dot,
@@ -22,8 +22,8 @@ from autograd.engine import (
     topological_order,
     zero_grad,
 )
-from autograd.functional import grad, hessian, value_and_grad
-from autograd.gradient_check import GradcheckError, gradcheck
+from valuegrad.autograd.functional import grad, hessian, value_and_grad
+from valuegrad.autograd.gradient_check import GradcheckError, gradcheck
 
 # autograd.sum and autograd.max stay out of __all__: a star import must not shadow the builtins.
 __all__ = [

@@ -1,6 +1,6 @@
-"""``python -m autograd draw|grad ...``; see ``autograd.cli``."""
+"""``python -m valuegrad.autograd draw|grad ...``; see ``autograd.cli``."""
 
-from autograd.cli import main
+from valuegrad.autograd.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,7 +1,7 @@
-"""``python -m autograd``: draw an expression's graph, or print its value and gradient.
+"""``python -m valuegrad.autograd``: draw an expression's graph, or print its value and gradient.
 
-    python -m autograd draw "tanh(w*x + b)" x=2 w=-3 b=6.88 -o graph.svg
-    python -m autograd grad "tanh(w*x + b)" x=2 w=-3 b=6.88
+    python -m valuegrad.autograd draw "tanh(w*x + b)" x=2 w=-3 b=6.88 -o graph.svg
+    python -m valuegrad.autograd grad "tanh(w*x + b)" x=2 w=-3 b=6.88
 
 Expressions go through ``autograd.expr`` (a whitelist parser; nothing is
 executed). Exit codes: 0 success, 1 a rendering or file problem, 2 bad input.
@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from autograd._files import write_bytes_atomic
-from autograd.drawing import (
+from valuegrad.autograd._files import write_bytes_atomic
+from valuegrad.autograd.drawing import (
     DEFAULT_MAX_NODES,
     RANKDIRS,
     SAVE_FORMATS,
@@ -26,12 +26,12 @@ from autograd.drawing import (
     RenderError,
     draw,
 )
-from autograd.engine import Value
-from autograd.expr import FUNCTIONS, ExpressionError, parse, parse_assignment
+from valuegrad.autograd.engine import Value
+from valuegrad.autograd.expr import FUNCTIONS, ExpressionError, parse, parse_assignment
 
 __all__ = ["main"]
 
-PROG = "python -m autograd"
+PROG = "python -m valuegrad.autograd"
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("svg", "png", "dot")
 
@@ -48,9 +48,9 @@ class _UsageError(Exception):
     """Bad command-line input: reported in one line with exit code 2."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=PROG,
+        prog=prog,
         description="Draw the computation graph of an expression, or print its value and gradient.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -175,20 +175,20 @@ def _run_draw(arguments: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    arguments = _parser().parse_args(argv)  # argparse itself exits with 2 on malformed options
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """Run the command line; returns the exit code. ``prog`` names the program in help and errors."""
+    arguments = _parser(prog).parse_args(argv)  # argparse itself exits with 2 on malformed options
     out, err = sys.stdout, sys.stderr
     try:
         if arguments.command == "grad":
             return _run_grad(arguments, out)
         return _run_draw(arguments, out)
     except ExpressionError as error:
-        err.write(f"{PROG}: error: {error}\n{error.pointer()}\n")
+        err.write(f"{prog}: error: {error}\n{error.pointer()}\n")
         return EXIT_BAD_INPUT
     except (_UsageError, GraphTooLargeError) as error:
-        err.write(f"{PROG}: error: {error}\n")
+        err.write(f"{prog}: error: {error}\n")
         return EXIT_BAD_INPUT
     except (DotNotFoundError, RenderError, OSError) as error:
-        err.write(f"{PROG}: error: {error}\n")
+        err.write(f"{prog}: error: {error}\n")
         return EXIT_FAILED

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograd._dot_binary import DotNotFoundError, RenderError, run_dot
-from autograd._files import write_bytes_atomic
-from autograd.engine import Value, local_derivatives, topological_order
+from valuegrad.autograd._dot_binary import DotNotFoundError, RenderError, run_dot
+from valuegrad.autograd._files import write_bytes_atomic
+from valuegrad.autograd.engine import Value, local_derivatives, topological_order
 
 if TYPE_CHECKING:  # imported lazily at draw time: `import autograd` stays fast
     import graphviz

@@ -23,8 +23,8 @@ import os
 import traceback
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar, Union
 
-from autograd import _ieee, ops
-from autograd.ops import FloatMath, Op
+from valuegrad.autograd import _ieee, ops
+from valuegrad.autograd.ops import FloatMath, Op
 
 __all__ = [
     "Value",
@@ -335,7 +335,7 @@ class Value:
 
     def draw(self, **options: Any) -> Any:
         """Draw the graph that computes this value; see ``autograd.drawing.draw``."""
-        from autograd.drawing import draw
+        from valuegrad.autograd.drawing import draw
 
         return draw(self, **options)
 

@@ -22,10 +22,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Union
 
-from autograd import ops
-from autograd.engine import Value
-from autograd.engine import logsumexp as _logsumexp
-from autograd.engine import max as _max
+from valuegrad.autograd import ops
+from valuegrad.autograd.engine import Value
+from valuegrad.autograd.engine import logsumexp as _logsumexp
+from valuegrad.autograd.engine import max as _max
 
 __all__ = ["FUNCTIONS", "Expression", "ExpressionError", "parse", "parse_assignment"]
 

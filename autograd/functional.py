@@ -13,7 +13,7 @@ import functools
 import numbers
 from typing import Any, Callable, Sequence, Union
 
-from autograd.engine import Value, gradients, topological_order
+from valuegrad.autograd.engine import Value, gradients, topological_order
 
 Argnums = Union[int, Sequence[int]]
 

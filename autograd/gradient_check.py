@@ -16,7 +16,7 @@ the gradients are linear in the seed (``backward(0.0)`` leaves zeros,
 differentiates the gradient graph (``create_graph=True``) and compares the
 second derivatives with central differences of the first-order gradients.
 
->>> from autograd import gradcheck
+>>> from valuegrad.autograd import gradcheck
 >>> gradcheck(lambda x, y: (x * y).tanh() + x.exp(), 0.3, -1.2)
 True
 >>> gradcheck(lambda x: x * x.data, 1.5, raise_exception=False)  # .data cuts the graph
@@ -30,7 +30,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from autograd.engine import Value, gradients
+from valuegrad.autograd.engine import Value, gradients
 
 __all__ = ["GradcheckError", "gradcheck"]
 
@@ -179,7 +179,7 @@ def gradcheck(
     >>> gradcheck(lambda x: x * x.data, 2.0)
     Traceback (most recent call last):
     ...
-    autograd.gradient_check.GradcheckError: gradcheck: analytic and numeric first derivatives disagree
+    valuegrad.autograd.gradient_check.GradcheckError: gradcheck: analytic and numeric first derivatives disagree
     (eps=1e-06, atol=1e-05, rtol=0.001, ✗ marks a failure)
        input    analytic  numeric  abs err  rel err
     ✗  d/dx[0]         2        4        2    0.333

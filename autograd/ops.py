@@ -31,7 +31,7 @@ import operator
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from autograd import _ieee
+from valuegrad.autograd import _ieee
 
 
 class FloatMath:

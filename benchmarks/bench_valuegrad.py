@@ -41,8 +41,8 @@ from _common import (
     moons,
 )
 
-import autograd
-from autograd import Value
+from valuegrad import autograd
+from valuegrad.autograd import Value
 
 
 def chain(n: int) -> Value:
@@ -122,7 +122,7 @@ def nn_moons_step(xs: list[list[float]], ys: list[float]) -> Step:
     ``init="uniform"`` with the same seed draws micrograd's U(-1, 1) weights in micrograd's
     order, so both engines train the very same network.
     """
-    import nn
+    import valuegrad.nn as nn
 
     model = nn.MLP(2, MOONS_HIDDEN, init="uniform", rng=random.Random(SEED))
     params = model.parameters()
@@ -145,7 +145,7 @@ def nn_moons_step(xs: list[list[float]], ys: list[float]) -> Step:
 
 def nn_available() -> bool:
     try:
-        import nn
+        import valuegrad.nn as nn
     except ImportError:
         return False
     return all(hasattr(nn, name) for name in ("MLP", "losses", "optim"))

@@ -1,6 +1,6 @@
 """Neural networks built from ``autograd`` scalars: modules, losses, optimizers, data, training.
 
->>> import nn
+>>> import valuegrad.nn as nn
 >>> model = nn.MLP(2, [16, 16, 1], rng=0)
 >>> len(model.parameters())
 337
@@ -9,11 +9,11 @@
 1
 """
 
-from nn import activations, data, init, losses, metrics, optim
-from nn.layers import MLP, RBF, Layer, Maxout, Neuron
-from nn.module import Module
-from nn.serialization import load, register
-from nn.train import History, fit, predict
+from valuegrad.nn import activations, data, init, losses, metrics, optim
+from valuegrad.nn.layers import MLP, RBF, Layer, Maxout, Neuron
+from valuegrad.nn.module import Module
+from valuegrad.nn.serialization import load, register
+from valuegrad.nn.train import History, fit, predict
 
 __all__ = [
     "MLP",

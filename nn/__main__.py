@@ -1,8 +1,8 @@
-"""``python -m nn``: see ``nn.cli``."""
+"""``python -m valuegrad.nn``: see ``nn.cli``."""
 
 import sys
 
-from nn.cli import main
+from valuegrad.nn.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

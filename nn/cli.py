@@ -1,8 +1,8 @@
-"""``python -m nn train DATASET``: train an MLP and write its model file, plots and graph.
+"""``python -m valuegrad.nn train DATASET``: train an MLP and write its model file, plots and graph.
 
 Example (the README's main job)::
 
-    python -m nn train moons --hidden 16,16 --steps 100 --out runs/moons
+    python -m valuegrad.nn train moons --hidden 16,16 --steps 100 --out runs/moons
 
 writes ``model.json`` (load it with ``nn.load``), ``loss.svg``, ``decision_boundary.png`` (2-D
 datasets) and ``graph.svg`` (the model on one input, one box per neuron). Mistakes in the
@@ -16,14 +16,14 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
-from nn import losses
-from nn.layers import MLP
-from nn.recipes import RECIPES, Recipe
-from nn.train import History, fit
+from valuegrad.nn import losses
+from valuegrad.nn.layers import MLP
+from valuegrad.nn.recipes import RECIPES, Recipe
+from valuegrad.nn.train import History, fit
 
 __all__ = ["main"]
 
-PROGRAM = "python -m nn"
+PROGRAM = "python -m valuegrad.nn"
 MAX_WIDTH = 4096
 MAX_STEPS = 1_000_000
 
@@ -98,8 +98,8 @@ def _dataset(text: str) -> Recipe:
         raise argparse.ArgumentTypeError(f"unknown dataset {text!r}; choose one of {', '.join(RECIPES)}") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROGRAM, description="Train small neural networks built from autograd scalars.")
+def build_parser(prog: str = PROGRAM) -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description="Train small neural networks built from autograd scalars.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     train = commands.add_parser(
         "train",
@@ -124,24 +124,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 ok, 1 failed, 2 bad arguments)."""
+def main(argv: Sequence[str] | None = None, prog: str = PROGRAM) -> int:
+    """Run the command line; return the exit status (0 ok, 1 failed, 2 bad arguments).
+
+    ``prog`` names the program in help and errors (``valuegrad`` when run as ``valuegrad train``).
+    """
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(prog).parse_args(argv)
+        args.prog = prog
         if args.command is None:
-            raise UsageError(f"say what to do, e.g. {PROGRAM} train moons (see {PROGRAM} --help)")
+            raise UsageError(f"say what to do, e.g. {prog} train moons (see {prog} --help)")
         return _train(args)
     except UsageError as error:
-        print(f"{PROGRAM}: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"{PROGRAM}: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
 
 
 def _train(args: argparse.Namespace) -> int:
     recipe: Recipe = args.dataset
-    from nn.activations import NAMES
+    from valuegrad.nn.activations import NAMES
 
     activation = args.activation if args.activation is not None else recipe.activation
     if activation not in NAMES:
@@ -153,7 +157,7 @@ def _train(args: argparse.Namespace) -> int:
                 raise UsageError(f"{flag} does not apply to {recipe.name}: it is a fixed set of {size} points")
     plots = not args.no_plots
     if plots:
-        from nn.plots import MATPLOTLIB_HINT, have_matplotlib
+        from valuegrad.nn.plots import MATPLOTLIB_HINT, have_matplotlib
 
         if not have_matplotlib():
             raise UsageError(f"{MATPLOTLIB_HINT} (or pass --no-plots)")
@@ -185,7 +189,7 @@ def _train(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
     except FloatingPointError as error:
-        print(f"{PROGRAM}: {error} (try --lr smaller than {lr:g})", file=sys.stderr)
+        print(f"{args.prog}: {error} (try --lr smaller than {lr:g})", file=sys.stderr)
         return 1
     accuracy = history.final_accuracy
     shown = f", train accuracy {accuracy:.1%}" if accuracy is not None else ""
@@ -193,22 +197,30 @@ def _train(args: argparse.Namespace) -> int:
 
     try:
         out.mkdir(parents=True, exist_ok=True)
-        written = _write_outputs(model, recipe, X, y, history, out, plots, not args.no_graph)
+        written = _write_outputs(model, recipe, X, y, history, out, plots, not args.no_graph, args.prog)
     except OSError as error:
-        print(f"{PROGRAM}: could not write to {out}: {error.strerror or error}", file=sys.stderr)
+        print(f"{args.prog}: could not write to {out}: {error.strerror or error}", file=sys.stderr)
         return 1
     print(f"wrote {', '.join(str(out / name) for name in written)}")
     return 0
 
 
 def _write_outputs(
-    model: MLP, recipe: Recipe, X: list[Any], y: list[Any], history: History, out: Path, plots: bool, graph: bool
+    model: MLP,
+    recipe: Recipe,
+    X: list[Any],
+    y: list[Any],
+    history: History,
+    out: Path,
+    plots: bool,
+    graph: bool,
+    prog: str = PROGRAM,
 ) -> list[str]:
     written = []
     model.save(out / "model.json")
     written.append("model.json")
     if plots:
-        from nn.plots import save_decision_boundary, save_loss_curve
+        from valuegrad.nn.plots import save_decision_boundary, save_loss_curve
 
         save_loss_curve(history, out / "loss.svg", title=f"{recipe.name}: {recipe.loss} loss")
         written.append("loss.svg")
@@ -220,7 +232,7 @@ def _write_outputs(
         if note is None:
             written.append("graph.svg")
         else:
-            print(f"{PROGRAM}: skipped graph.svg: {note}", file=sys.stderr)
+            print(f"{prog}: skipped graph.svg: {note}", file=sys.stderr)
     return written
 
 
@@ -229,7 +241,7 @@ def _save_graph(model: MLP, recipe: Recipe, x: Any, target: Any, path: Path) -> 
 
     Returns None on success, else why the picture could not be made (the run still succeeds).
     """
-    from autograd import Value, draw
+    from valuegrad.autograd import Value, draw
 
     # Inputs as labelled leaves (not folded constants) so the picture shows where data enters.
     outputs = model([Value(float(v), label=f"x{i}") for i, v in enumerate(x)])

@@ -12,11 +12,11 @@ import numbers
 import random
 from typing import Any, Sequence, Union
 
-from autograd import Value, dot
-from autograd import max as value_max
-from nn.activations import ACTIVATIONS, check_activation, prelu
-from nn.init import RngLike, make_rng, resolve_init
-from nn.module import Module
+from valuegrad.autograd import Value, dot
+from valuegrad.autograd import max as value_max
+from valuegrad.nn.activations import ACTIVATIONS, check_activation, prelu
+from valuegrad.nn.init import RngLike, make_rng, resolve_init
+from valuegrad.nn.module import Module
 
 __all__ = ["MLP", "RBF", "Layer", "Maxout", "Neuron"]
 

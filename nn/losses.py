@@ -18,7 +18,7 @@ import math
 import numbers
 from typing import Any, Sequence, Union
 
-from autograd import Value, dot, logsumexp
+from valuegrad.autograd import Value, dot, logsumexp
 
 __all__ = ["LOSSES", "binary_cross_entropy_with_logits", "cross_entropy", "hinge", "l2", "mse"]
 

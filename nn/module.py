@@ -24,7 +24,7 @@ import math
 import os
 from typing import Any, Iterator, Mapping
 
-from autograd import Value
+from valuegrad.autograd import Value
 
 
 class Module:
@@ -190,7 +190,7 @@ class Module:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write this model (architecture and parameters) as JSON, atomically; ``nn.load`` reads it back."""
-        from nn.serialization import save
+        from valuegrad.nn.serialization import save
 
         save(self, path)
 

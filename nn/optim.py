@@ -20,7 +20,7 @@ import math
 import numbers
 from typing import Callable, Iterable
 
-from autograd import Value
+from valuegrad.autograd import Value
 
 __all__ = ["SGD", "Adam", "Optimizer", "linear_schedule"]
 

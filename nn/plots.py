@@ -9,8 +9,8 @@ import io
 import os
 from typing import Any, Sequence
 
-from autograd._files import write_bytes_atomic
-from nn.train import History, predict
+from valuegrad.autograd._files import write_bytes_atomic
+from valuegrad.nn.train import History, predict
 
 __all__ = ["MATPLOTLIB_HINT", "have_matplotlib", "save_decision_boundary", "save_loss_curve"]
 

@@ -22,9 +22,9 @@ import math
 import os
 from typing import Any
 
-from autograd._files import write_text_atomic
-from nn.layers import MLP, RBF, Layer, Maxout, Neuron
-from nn.module import Module
+from valuegrad.autograd._files import write_text_atomic
+from valuegrad.nn.layers import MLP, RBF, Layer, Maxout, Neuron
+from valuegrad.nn.module import Module
 
 __all__ = ["FORMAT", "VERSION", "load", "register", "save"]
 

@@ -14,11 +14,11 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, Union
 
-from autograd import Value, no_grad
-from nn import losses as losses_module
-from nn.metrics import ACCURACY_FOR_LOSS, Accuracy
-from nn.module import Module
-from nn.optim import SGD, Optimizer
+from valuegrad.autograd import Value, no_grad
+from valuegrad.nn import losses as losses_module
+from valuegrad.nn.metrics import ACCURACY_FOR_LOSS, Accuracy
+from valuegrad.nn.module import Module
+from valuegrad.nn.optim import SGD, Optimizer
 
 __all__ = ["History", "fit", "predict"]
 

@@ -1,4 +1,4 @@
-"""``python -m autograd draw|grad``: end to end in a subprocess, and in-process for the many error paths."""
+"""``python -m valuegrad.autograd draw|grad``: end to end in a subprocess, and in-process for the many error paths."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from autograd import Value, draw
-from autograd import _dot_binary as dot_binary
-from autograd.cli import main
+from valuegrad.autograd import Value, draw
+from valuegrad.autograd import _dot_binary as dot_binary
+from valuegrad.autograd.cli import main
 
 SVG = "{http://www.w3.org/2000/svg}"
 NEURON = ["tanh(w*x + b)", "x=2", "w=-3", "b=6.88"]
@@ -21,7 +21,7 @@ NEURON = ["tanh(w*x + b)", "x=2", "w=-3", "b=6.88"]
 
 def run_module(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "autograd", *arguments],
+        [sys.executable, "-m", "valuegrad.autograd", *arguments],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -77,7 +77,7 @@ def test_hostile_expression_end_to_end_is_a_one_line_error_with_a_caret(tmp_path
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     message, _expression_line, carets = result.stderr.splitlines()
-    assert message.startswith("python -m autograd: error: attribute access is not allowed")
+    assert message.startswith("python -m valuegrad.autograd: error: attribute access is not allowed")
     assert carets.strip().startswith("^")
     assert not marker.exists()
 
@@ -134,7 +134,7 @@ def test_bad_input_exits_2_with_one_clear_error(
     assert main(arguments) == 2
     err = capsys.readouterr().err
     first = err.splitlines()[0]
-    assert first.startswith("python -m autograd: error:") and fragment in first
+    assert first.startswith("python -m valuegrad.autograd: error:") and fragment in first
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
 

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import autograd
-from autograd import Value, draw, local_derivatives, topological_order
-from autograd.drawing import (
+from valuegrad import autograd
+from valuegrad.autograd import Value, draw, local_derivatives, topological_order
+from valuegrad.autograd.drawing import (
     ROLE_FILL,
     DotNotFoundError,
     Graph,
@@ -452,7 +452,7 @@ def test_notebook_shows_svg() -> None:
 
 
 def test_notebook_without_dot_shows_a_hint_and_the_dot_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    from autograd import _dot_binary
+    from valuegrad.autograd import _dot_binary
 
     monkeypatch.setenv("PATH", "")
     monkeypatch.delenv(_dot_binary.ENV_VARIABLE, raising=False)
@@ -478,7 +478,7 @@ def test_a_box_with_one_output_shows_its_numbers() -> None:
 
 def test_real_nn_modules_nest_and_collapse() -> None:
     # nn.layers rather than nn: works even where an old editable install left nn a namespace package
-    layers = pytest.importorskip("nn.layers")
+    layers = pytest.importorskip("valuegrad.nn.layers")
     model = layers.MLP(2, [3, 3, 1], rng=0)
     out = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])
     out = out[0] if isinstance(out, list) else out
@@ -490,7 +490,7 @@ def test_real_nn_modules_nest_and_collapse() -> None:
 
 
 def test_absurd_module_paths_are_capped_in_depth() -> None:
-    from autograd.drawing import MAX_CLUSTER_DEPTH
+    from valuegrad.autograd.drawing import MAX_CLUSTER_DEPTH
 
     x = Value(1.0, label="x")
     x.module_path = ".".join(f"m{i}" for i in range(5000))

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import autograd
-from autograd import Value, draw_backward, topological_order
-from autograd.drawing import HIGHLIGHT, PENDING_GRAD, BackwardFrame, GraphTooLargeError, save_frames
+from valuegrad import autograd
+from valuegrad.autograd import Value, draw_backward, topological_order
+from valuegrad.autograd.drawing import HIGHLIGHT, PENDING_GRAD, BackwardFrame, GraphTooLargeError, save_frames
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from autograd import Value, draw
-from autograd import _dot_binary as dot_binary
+from valuegrad.autograd import Value, draw
+from valuegrad.autograd import _dot_binary as dot_binary
 
 
 def fake_executable(directory: Path, name: str, script: str) -> Path:

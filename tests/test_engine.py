@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import autograd
-from autograd import Value, gradients, zero_grad
+from valuegrad import autograd
+from valuegrad.autograd import Value, gradients, zero_grad
 
 
 def test_micrograd_readme_expression() -> None:

@@ -11,8 +11,8 @@ import sympy
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from autograd import Value, gradients
-from autograd.expr import FUNCTIONS, MAX_LENGTH, MAX_NESTING, ExpressionError, parse, parse_assignment
+from valuegrad.autograd import Value, gradients
+from valuegrad.autograd.expr import FUNCTIONS, MAX_LENGTH, MAX_NESTING, ExpressionError, parse, parse_assignment
 
 # ---------------------------------------------------------------- right answers
 

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import autograd
-from autograd import GradcheckError, Value, gradcheck
-from autograd.gradient_check import Comparison
-from autograd.testing.optable import ROWS, OpRow
-from autograd.testing.strategies import Expression, MLPCase, expressions, mlps, op_inputs
+from valuegrad import autograd
+from valuegrad.autograd import GradcheckError, Value, gradcheck
+from valuegrad.autograd.gradient_check import Comparison
+from valuegrad.autograd.testing.optable import ROWS, OpRow
+from valuegrad.autograd.testing.strategies import Expression, MLPCase, expressions, mlps, op_inputs
 
 # ------------------------------------------------------------------ passes
 
@@ -215,7 +215,7 @@ def test_bad_input_gets_a_clear_error(args: tuple[Any, ...], kwargs: dict[str, A
 
 
 def test_docstring_examples_run() -> None:
-    module = sys.modules["autograd.gradient_check"]
+    module = sys.modules["valuegrad.autograd.gradient_check"]
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted >= 4 and result.failed == 0
 

@@ -1,4 +1,4 @@
-"""`python -m nn train`: end to end in a temporary directory, and one-line errors with exit status 2."""
+"""`python -m valuegrad.nn train`: end to end in a temporary directory, and one-line errors with exit status 2."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import nn
-from nn import cli
+import valuegrad.nn as nn
+from valuegrad.nn import cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -80,14 +80,14 @@ def test_default_output_directory_is_runs_dataset(tmp_path: Path, capsys, monkey
         (["train", "encoder", "--noise", "0.1"], "--noise does not apply to encoder: it is a fixed set of 8 points"),
         (["train", "moons", "--bogus"], "unrecognized arguments: --bogus"),
         (["train"], "the following arguments are required: DATASET"),
-        ([], "say what to do, e.g. python -m nn train moons"),
+        ([], "say what to do, e.g. python -m valuegrad.nn train moons"),
         (["fly"], "invalid choice: 'fly'"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(argv: list[str], message: str, capsys, tmp_path: Path) -> None:
     status, stdout, stderr = run(argv, capsys)
     assert status == 2
-    assert stderr.count("\n") == 1 and stderr.startswith("python -m nn")
+    assert stderr.count("\n") == 1 and stderr.startswith("python -m valuegrad.nn")
     assert message in stderr
     assert "Traceback" not in stderr and stdout == ""
 
@@ -101,7 +101,6 @@ def test_out_that_is_a_file_is_refused(tmp_path: Path, capsys) -> None:
 
 
 def test_missing_matplotlib_is_explained_before_training(tmp_path: Path, capsys, monkeypatch) -> None:
-    import nn.plots
 
     monkeypatch.setattr(nn.plots, "have_matplotlib", lambda: False)
     status, stdout, stderr = run(["train", "moons", "--out", str(tmp_path / "m")], capsys)
@@ -111,7 +110,7 @@ def test_missing_matplotlib_is_explained_before_training(tmp_path: Path, capsys,
 
 
 def test_graph_failure_still_saves_the_rest(tmp_path: Path, capsys, monkeypatch) -> None:
-    import autograd
+    from valuegrad import autograd
 
     def no_dot(*args, **kwargs):
         raise RuntimeError("no dot executable found\nsecond line")
@@ -133,12 +132,12 @@ def test_divergence_exits_1_with_a_hint(tmp_path: Path, capsys) -> None:
 
 def test_python_dash_m_nn_end_to_end(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "nn", "train", "moons", "--hidden", "4", "--steps", "2", "--out", "out"]
+    command = [sys.executable, "-m", "valuegrad.nn", "train", "moons", "--hidden", "4", "--steps", "2", "--out", "out"]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "out" / "model.json").exists()
     bad = subprocess.run(
-        [sys.executable, "-m", "nn", "train", "nosuch"],
+        [sys.executable, "-m", "valuegrad.nn", "train", "nosuch"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

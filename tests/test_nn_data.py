@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from nn import data
+from valuegrad.nn import data
 
 
 @pytest.mark.parametrize("make", [data.moons, data.circles])

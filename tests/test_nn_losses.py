@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import nn
-from autograd import Value, topological_order
-from nn import losses, metrics
+import valuegrad.nn as nn
+from valuegrad.autograd import Value, topological_order
+from valuegrad.nn import losses, metrics
 
 finite = st.floats(-8.0, 8.0, allow_nan=False)
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import nn
-from autograd import Value, topological_order
-from nn import init as nn_init
+import valuegrad.nn as nn
+from valuegrad.autograd import Value, topological_order
+from valuegrad.nn import init as nn_init
 
 # ----------------------------------------------------------------- helpers
 
@@ -361,7 +361,7 @@ def test_layering_autograd_never_imports_nn_and_nn_imports_plots_lazily() -> Non
 
     code = (
         "import sys, autograd; assert 'nn' not in sys.modules, 'autograd imported nn'; "
-        "import nn; heavy = {'matplotlib', 'tqdm'} & set(sys.modules); assert not heavy, heavy"
+        "import valuegrad.nn; heavy = {'matplotlib', 'tqdm'} & set(sys.modules); assert not heavy, heavy"
     )
     repo = str(Path(__file__).resolve().parent.parent)
     done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=60)

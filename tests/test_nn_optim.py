@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from autograd import Value
-from nn.optim import SGD, Adam, linear_schedule
+from valuegrad.autograd import Value
+from valuegrad.nn.optim import SGD, Adam, linear_schedule
 
 
 def params_with_grads(values: list[float], grads: list[float]) -> list[Value]:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import nn
-from nn import serialization
+import valuegrad.nn as nn
+from valuegrad.nn import serialization
 
 
 def saved(tmp_path: Path, model: nn.Module | None = None) -> Path:

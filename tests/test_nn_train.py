@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-import nn
-from nn.optim import SGD, Adam, linear_schedule
+import valuegrad.nn as nn
+from valuegrad.nn.optim import SGD, Adam, linear_schedule
 
 
 def test_moons_reaches_full_train_accuracy_with_micrograds_recipe(capsys) -> None:
@@ -184,7 +184,7 @@ def test_progress_bar_is_text_without_ipywidgets_and_auto_with_it(monkeypatch) -
     import tqdm
     import tqdm.auto
 
-    from nn.train import _progress_bar
+    from valuegrad.nn.train import _progress_bar
 
     monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import fails as if not installed
     assert _progress_bar() is tqdm.tqdm

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import autograd
-from autograd import Value, ops
-from autograd.testing.optable import ROWS, OpRow, row
-from autograd.testing.strategies import op_inputs
+from valuegrad import autograd
+from valuegrad.autograd import Value, ops
+from valuegrad.autograd.testing.optable import ROWS, OpRow, row
+from valuegrad.autograd.testing.strategies import op_inputs
 
 ROW_IDS = [r.name for r in ROWS]
 

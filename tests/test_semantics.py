@@ -10,8 +10,8 @@ from typing import Callable
 
 import pytest
 
-import autograd
-from autograd import Value, detect_anomaly, grad, gradients, hessian, no_grad, value_and_grad
+from valuegrad import autograd
+from valuegrad.autograd import Value, detect_anomaly, grad, gradients, hessian, no_grad, value_and_grad
 
 INF, NAN = math.inf, math.nan
 

@@ -26,11 +26,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-import autograd
-from autograd import Value
-from autograd.testing.optable import ROWS, OpRow
-from autograd.testing.strategies import finite_floats, valid_step
-from autograd.testing.symbolic import row_twin
+from valuegrad import autograd
+from valuegrad.autograd import Value
+from valuegrad.autograd.testing.optable import ROWS, OpRow
+from valuegrad.autograd.testing.strategies import finite_floats, valid_step
+from valuegrad.autograd.testing.symbolic import row_twin
 
 MAX_NODES = 10
 MAX_PATHS = 20_000  # path enumeration is exponential on purpose; stay small

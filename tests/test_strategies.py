@@ -11,12 +11,11 @@ import pytest
 from hypothesis import find, given
 from hypothesis import strategies as st
 
-import autograd
-import autograd.testing
-from autograd import Value
-from autograd.testing import optable, strategies, symbolic
-from autograd.testing.optable import ROWS, OpRow, row
-from autograd.testing.strategies import (
+from valuegrad import autograd
+from valuegrad.autograd import Value
+from valuegrad.autograd.testing import optable, strategies, symbolic
+from valuegrad.autograd.testing.optable import ROWS, OpRow, row
+from valuegrad.autograd.testing.strategies import (
     Expression,
     MLPCase,
     derivative_test,

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import autograd
-from autograd import Value
-from autograd.testing.optable import ROWS, OpRow, row
-from autograd.testing.strategies import Expression, expressions, op_inputs
-from autograd.testing.symbolic import SympyTwin, row_twin
+from valuegrad import autograd
+from valuegrad.autograd import Value
+from valuegrad.autograd.testing.optable import ROWS, OpRow, row
+from valuegrad.autograd.testing.strategies import Expression, expressions, op_inputs
+from valuegrad.autograd.testing.symbolic import SympyTwin, row_twin
 
 ROW_IDS = [r.name for r in ROWS]
 UNARY_ROWS = [r for r in ROWS if r.arity == 1]

@@ -14,7 +14,7 @@ Every callable takes the differentiated inputs first and then the constants:
 ``row.on_values(x, y, c)``. Kinked functions are written in SymPy as ``Piecewise``
 so that their derivatives away from the kinks are plain expressions.
 
->>> from autograd.testing.optable import ROWS, row
+>>> from valuegrad.autograd.testing.optable import ROWS, row
 >>> r = row("x ** y")
 >>> r.on_floats(2.0, 3.0), r.on_values(*map(__import__("autograd").Value, (2.0, 3.0))).data
 (8.0, 8.0)
@@ -29,8 +29,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import autograd
-from autograd import Value
+from valuegrad import autograd
+from valuegrad.autograd import Value
 
 __all__ = ["ROWS", "Interval", "OpRow", "row"]
 

@@ -10,8 +10,8 @@ Importing this module imports hypothesis (``import autograd`` alone does not).
 * :func:`derivative_test` -- turn one function and its known derivative into a ready property test.
 
 >>> from hypothesis import given
->>> from autograd import gradcheck
->>> from autograd.testing import strategies as vst
+>>> from valuegrad.autograd import gradcheck
+>>> from valuegrad.autograd.testing import strategies as vst
 >>> @given(vst.expressions(max_ops=4))
 ... def test_engine_matches_finite_differences(expr):
 ...     assert gradcheck(expr, *expr.inputs)
@@ -27,10 +27,10 @@ from typing import Any, Callable, Sequence, Union
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-import autograd
-from autograd import Value
-from autograd.testing.optable import ROWS, Interval, OpRow
-from autograd.testing.symbolic import SympyTwin, _sympy
+from valuegrad import autograd
+from valuegrad.autograd import Value
+from valuegrad.autograd.testing.optable import ROWS, Interval, OpRow
+from valuegrad.autograd.testing.symbolic import SympyTwin, _sympy
 
 __all__ = [
     "Expression",
@@ -211,7 +211,7 @@ def valid_step(
     """True if ``row`` may be applied to argument values ``args``: inside its domain, more than
     ``margin`` from its kinks, with a finite result of magnitude at most ``bound``.
 
-    >>> from autograd.testing.optable import row
+    >>> from valuegrad.autograd.testing.optable import row
     >>> valid_step(row("x.log()"), [2.0], []), valid_step(row("x.log()"), [-2.0], [])
     (True, False)
     """
@@ -354,7 +354,7 @@ def mlps(
     depending on ``nn``; use it to gradcheck a whole network's parameters at once.
 
     >>> from hypothesis import given, settings
-    >>> from autograd import gradcheck
+    >>> from valuegrad.autograd import gradcheck
     >>> @settings(max_examples=5)
     ... @given(mlps(2, [3, 1]))
     ... def test(mlp):

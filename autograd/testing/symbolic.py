@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
-from autograd.testing.optable import OpRow
+from valuegrad.autograd.testing.optable import OpRow
 
 __all__ = ["SympyTwin", "row_twin"]
 
