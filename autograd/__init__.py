@@ -10,7 +10,9 @@
 
 from valuegrad.autograd.drawing import Graph, draw, draw_backward
 from valuegrad.autograd.engine import (
+    Scope,
     Value,
+    current_scope,
     detect_anomaly,
     dot,
     gradients,
@@ -18,6 +20,7 @@ from valuegrad.autograd.engine import (
     logsumexp,
     max,  # noqa: F401 - public as autograd.max, not star-exported
     no_grad,
+    scope,
     sum,  # noqa: F401 - public as autograd.sum, not star-exported
     topological_order,
     zero_grad,
@@ -29,7 +32,9 @@ from valuegrad.autograd.gradient_check import GradcheckError, gradcheck
 __all__ = [
     "GradcheckError",
     "Graph",
+    "Scope",
     "Value",
+    "current_scope",
     "detect_anomaly",
     "dot",
     "draw",
@@ -41,6 +46,7 @@ __all__ = [
     "local_derivatives",
     "logsumexp",
     "no_grad",
+    "scope",
     "topological_order",
     "value_and_grad",
     "zero_grad",

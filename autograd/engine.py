@@ -27,7 +27,9 @@ from valuegrad.autograd import _ieee, ops
 from valuegrad.autograd.ops import FloatMath, Op
 
 __all__ = [
+    "Scope",
     "Value",
+    "current_scope",
     "detect_anomaly",
     "dot",
     "gradients",
@@ -35,6 +37,7 @@ __all__ = [
     "logsumexp",
     "max",
     "no_grad",
+    "scope",
     "sum",
     "topological_order",
     "zero_grad",
@@ -49,6 +52,64 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _NO_GRAD = 1
 _ANOMALY = 2
 _MODE: contextvars.ContextVar[int] = contextvars.ContextVar("valuegrad_mode", default=0)
+
+
+class Scope:
+    """A named region of a computation (an RNN time step, an ``nn`` module's call).
+
+    Every node made while the scope is open carries it (``Value.scope``); drawings cluster
+    and collapse by it. ``key`` says which entries are the same region: two calls of one
+    module share their module as key, so a drawing can merge them or tell them apart.
+    The engine only stamps scopes; what they mean is up to the reader.
+    """
+
+    __slots__ = ("key", "label", "parent")
+
+    def __init__(self, label: str, parent: Scope | None = None, key: object = None) -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"scope label must be a str, got {type(label).__name__}")
+        self.label = label
+        self.parent = parent
+        self.key = key
+
+    def path(self) -> tuple[Scope, ...]:
+        """This scope and its enclosing ones, outermost first."""
+        chain: list[Scope] = []
+        node: Scope | None = self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return tuple(reversed(chain))
+
+    def __repr__(self) -> str:
+        return f"Scope({' / '.join(s.label for s in self.path())!r})"
+
+
+_SCOPE: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("valuegrad_scope", default=None)
+
+
+def current_scope() -> Scope | None:
+    """The innermost open scope, or None."""
+    return _SCOPE.get()
+
+
+@contextlib.contextmanager
+def scope(label: str, *, key: object = None) -> Iterator[Scope]:
+    """Tag every node made inside with a new scope named ``label`` (nested in any open one).
+
+    >>> from valuegrad.autograd import Value, scope
+    >>> h = Value(0.5)
+    >>> with scope("t = 1"):
+    ...     h = (h * 2.0).tanh()
+    >>> h.scope.label
+    't = 1'
+    """
+    opened = Scope(label, _SCOPE.get(), key)
+    token = _SCOPE.set(opened)
+    try:
+        yield opened
+    finally:
+        _SCOPE.reset(token)
 
 
 def _constant(x: object) -> float | None:
@@ -73,7 +134,7 @@ class Value:
     (-4.0, -2.0, 2.0)
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_extra", "_module", "_op", "_parents", "data", "grad", "label")
+    __slots__ = ("__weakref__", "_ctx", "_extra", "_module", "_op", "_parents", "_scope", "data", "grad", "label")
 
     data: float
     grad: float
@@ -82,6 +143,7 @@ class Value:
     _op: Op | None
     _ctx: Any
     _module: str | None  # dotted path of the nn module that made this value; read by drawing
+    _scope: Scope | None  # the innermost scope open when this value was made
     _extra: dict[str, Any] | None  # rarely used: hooks, anomaly trace, differentiable grad
 
     def __init__(self, data: Number, label: str | None = None) -> None:
@@ -107,6 +169,7 @@ class Value:
         self._op = None
         self._ctx = None
         self._module = None
+        self._scope = _SCOPE.get()
         self._extra = None
         if _MODE.get() & _ANOMALY:
             self._remember_creation()
@@ -144,6 +207,11 @@ class Value:
     def constant(self) -> Any:
         """The op's folded constant context (``2.0`` in ``x * 2.0``), or None."""
         return self._ctx
+
+    @property
+    def scope(self) -> Scope | None:
+        """The innermost ``scope(...)`` open when this value was made, or None."""
+        return self._scope
 
     @property
     def module_path(self) -> str | None:
@@ -388,6 +456,7 @@ def _node(data: float, parents: tuple[Value, ...], op: Op, ctx: Any) -> Value:
     out.grad = 0.0
     out.label = None
     out._module = None
+    out._scope = _SCOPE.get()
     out._extra = None
     mode = _MODE.get()
     if mode:
