@@ -17,12 +17,14 @@ import contextlib
 import contextvars
 import functools
 import gc
+import inspect
 import math
 import numbers
 import os
 import traceback
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar, Union
+from typing import Any, Callable, Generator, Iterable, Iterator, Sequence, TypeVar, Union
 
+from valuegrad.autograd import _checks as checks
 from valuegrad.autograd import _ieee, ops
 from valuegrad.autograd.ops import FloatMath, Op
 
@@ -32,6 +34,7 @@ __all__ = [
     "current_scope",
     "detect_anomaly",
     "dot",
+    "enable_grad",
     "gradients",
     "local_derivatives",
     "logsumexp",
@@ -851,21 +854,39 @@ def zero_grad(root: Value) -> None:
 
 
 class _ModeSwitch:
-    """Context manager and decorator that turns one mode bit on for its extent."""
+    """Context manager and decorator that sets or clears one mode bit for its extent.
 
-    _bit = 0
+    As a decorator it wraps plain functions, generator functions (every resumption of the
+    generator runs inside the mode, not just its creation) and ``async def`` coroutines
+    (the mode holds across awaits within the task, and never leaks to other tasks).
+    """
+
+    _set = 0
+    _clear = 0
 
     def __init__(self) -> None:
         self._tokens: list[contextvars.Token[int]] = []
 
     def __enter__(self) -> None:
-        self._tokens.append(_MODE.set(_MODE.get() | self._bit))
+        self._tokens.append(_MODE.set((_MODE.get() | self._set) & ~self._clear))
 
     def __exit__(self, *exc: object) -> None:
         _MODE.reset(self._tokens.pop())
 
     def __call__(self, func: _F) -> _F:
+        name = type(self).__name__
+        checks.function(func, "the decorated object", f"{name}()")
         switch = type(self)
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(switch, func)  # type: ignore[return-value]
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def coroutine(*args: Any, **kwargs: Any) -> Any:
+                with switch():
+                    return await func(*args, **kwargs)
+
+            return coroutine  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -875,13 +896,50 @@ class _ModeSwitch:
         return wrapper  # type: ignore[return-value]
 
 
+def _wrap_generator(switch: Callable[[], _ModeSwitch], func: Callable[..., Generator[Any, Any, Any]]) -> Any:
+    """Run each step of the generator (start, send, throw, close) inside the mode, as torch does."""
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        with switch():
+            gen = func(*args, **kwargs)
+        try:
+            with switch():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with switch():
+                        gen.close()
+                    raise
+                except BaseException as error:  # forwarded into the generator
+                    with switch():
+                        response = gen.throw(error)
+                else:
+                    with switch():
+                        response = gen.send(request)
+        except StopIteration as done:
+            return done.value
+
+    return generator
+
+
 class no_grad(_ModeSwitch):
     """Values made inside record no parents (a context manager and a decorator).
 
     The flag lives in a ContextVar, so other threads and async tasks are unaffected.
+    The function transforms (``grad``, ``hessian``, ...) and ``gradcheck`` record
+    regardless, as JAX's do: they open ``enable_grad()`` around their own work.
     """
 
-    _bit = _NO_GRAD
+    _set = _NO_GRAD
+
+
+class enable_grad(_ModeSwitch):
+    """Record parents again inside an enclosing ``no_grad`` (a context manager and a decorator), as in PyTorch."""
+
+    _clear = _NO_GRAD
 
 
 class detect_anomaly(_ModeSwitch):
@@ -891,4 +949,4 @@ class detect_anomaly(_ModeSwitch):
     context there is no cost beyond the one mode lookup every node already does.
     """
 
-    _bit = _ANOMALY
+    _set = _ANOMALY

@@ -13,7 +13,7 @@ import functools
 import numbers
 from typing import Any, Callable, Sequence, Union
 
-from valuegrad.autograd.engine import Value, gradients, topological_order
+from valuegrad.autograd.engine import Value, enable_grad, gradients, topological_order
 
 Argnums = Union[int, Sequence[int]]
 
@@ -26,6 +26,7 @@ def _check_argnums(argnums: Argnums, nargs: int) -> tuple[int, ...]:
     return tuple(i % nargs for i in wanted)
 
 
+@enable_grad()  # transforms record regardless of an enclosing no_grad, as JAX's do
 def _evaluate(f: Callable[..., Any], argnums: Argnums, args: tuple[Any, ...]) -> tuple[Any, list[Any]]:
     """Call f with the chosen arguments as graph nodes; return its output and the gradients."""
     chosen = _check_argnums(argnums, len(args))
@@ -90,6 +91,7 @@ def hessian(f: Callable[..., Any]) -> Callable[..., list[list[float]]]:
     """
 
     @functools.wraps(f)
+    @enable_grad()
     def wrapped(*args: Any) -> list[list[float]]:
         xs = [Value(a) for a in args]
         out = f(*xs)

@@ -30,7 +30,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from valuegrad.autograd.engine import Value, gradients
+from valuegrad.autograd.engine import Value, enable_grad, gradients
 
 __all__ = ["GradcheckError", "gradcheck"]
 
@@ -153,6 +153,7 @@ def _fail(
     return False
 
 
+@enable_grad()  # records even inside no_grad: a check must never compare against silent zeros
 def gradcheck(
     f: Callable[..., Any],
     *inputs: float | Value,
