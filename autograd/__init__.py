@@ -10,8 +10,11 @@
 
 from valuegrad.autograd.drawing import Graph, draw, draw_backward
 from valuegrad.autograd.engine import (
+    BackwardStep,
     Scope,
+    Term,
     Value,
+    backward_steps,
     current_scope,
     detect_anomaly,
     dot,
@@ -26,15 +29,18 @@ from valuegrad.autograd.engine import (
     topological_order,
     zero_grad,
 )
-from valuegrad.autograd.functional import grad, hessian, value_and_grad
+from valuegrad.autograd.functional import grad, hessian, jacobian, value_and_grad
 from valuegrad.autograd.gradient_check import GradcheckError, gradcheck
 
 # autograd.sum and autograd.max stay out of __all__: a star import must not shadow the builtins.
 __all__ = [
+    "BackwardStep",
     "GradcheckError",
     "Graph",
     "Scope",
+    "Term",
     "Value",
+    "backward_steps",
     "current_scope",
     "detect_anomaly",
     "dot",
@@ -45,6 +51,7 @@ __all__ = [
     "gradcheck",
     "gradients",
     "hessian",
+    "jacobian",
     "local_derivatives",
     "logsumexp",
     "no_grad",

@@ -30,7 +30,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from valuegrad.autograd.engine import Value, enable_grad, gradients
+from valuegrad.autograd._modes import transform_level
+from valuegrad.autograd.engine import Value, gradients
 
 __all__ = ["GradcheckError", "gradcheck"]
 
@@ -153,7 +154,7 @@ def _fail(
     return False
 
 
-@enable_grad()  # records even inside no_grad: a check must never compare against silent zeros
+@transform_level()  # a transform: records inside no_grad, and a grad(f) it checks stays differentiable
 def gradcheck(
     f: Callable[..., Any],
     *inputs: float | Value,

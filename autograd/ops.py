@@ -29,9 +29,23 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence, Union
 
 from valuegrad.autograd import _ieee
+
+#: The special functions a rule may call as ``F.<name>``, each with its IEEE-safe float version.
+#: ONE list: ``FloatMath`` below and ``sweep.GraphMath`` (the Value namespace) are both generated
+#: from it, and ``test_sweep`` holds the two namespaces equal. A new entry needs a Value method of
+#: the same name. ``div``, ``pow``, ``xlogy``, ``sech2`` and ``data`` are the structural extras
+#: both namespaces define by hand (their Value forms are not one method call).
+SPECIAL_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "exp": _ieee.exp,
+    "log": _ieee.log,
+    "sqrt": _ieee.sqrt,
+    "sin": _ieee.sin,
+    "cos": _ieee.cos,
+    "sigmoid": _ieee.sigmoid,
+}
 
 
 class FloatMath:
@@ -39,18 +53,16 @@ class FloatMath:
 
     div = staticmethod(_ieee.div)
     pow = staticmethod(_ieee.pow)
-    exp = staticmethod(_ieee.exp)
-    log = staticmethod(_ieee.log)
-    sqrt = staticmethod(_ieee.sqrt)
-    sin = staticmethod(_ieee.sin)
-    cos = staticmethod(_ieee.cos)
-    sigmoid = staticmethod(_ieee.sigmoid)
     sech2 = staticmethod(_ieee.sech2)
     xlogy = staticmethod(_ieee.xlogy)
 
     @staticmethod
     def data(x: float) -> float:
         return x
+
+
+for _name, _fn in SPECIAL_FUNCTIONS.items():
+    setattr(FloatMath, _name, staticmethod(_fn))
 
 
 Rule = Callable[[Any, Sequence[Any], Any, Any], Sequence[Any]]
@@ -62,13 +74,33 @@ class Op:
 
     ``forward`` takes the parents' data as floats -- ``(x, c)`` for unary ops,
     ``(x, y)`` for binary ones, ``(xs, c)`` for n-ary ones -- and returns a float.
-    ``symbol`` is how drawings and reprs show it.
+    ``symbol`` is how drawings and reprs show it; ``template`` how they show it with its
+    constant (``"{c:g} -"`` for ``2 - x``), formatted with ``c`` and, for a sign-aware
+    template, ``sign`` and ``magnitude``. ``param`` names a user-facing parameter
+    (``alpha``), which the expression parser and the CLI help read.
+    A row pickles by its (unique) name.
     """
 
     name: str
     symbol: str
     forward: Callable[..., float]
     partials: Rule
+    template: str | None = None
+    param: str | None = None
+
+    def display(self, c: Any) -> str:
+        """The symbol with the folded constant ``c`` (or just the symbol)."""
+        if c is None or self.template is None:
+            return self.symbol
+        return self.template.format(c=c, sign="-" if c < 0 else "+", magnitude=abs(c))
+
+    def __reduce__(self) -> tuple[Callable[[str], Op], tuple[str]]:
+        return by_name, (self.name,)
+
+
+def by_name(name: str) -> Op:
+    """The row called ``name``."""
+    return ALL[name]
 
 
 _ONE = (1.0,)
@@ -133,39 +165,70 @@ def _logsumexp(xs: Sequence[float], c: None) -> float:
     return top + math.log(sum(math.exp(x - top) for x in xs))
 
 
-# ``dot``'s context starts with its layout. DOT_CONST: every partial is a constant, kept
-# as a tuple (a first layer's inputs; a bias has partial 1.0). DOT_PAIRED: parents are
-# w_1..w_n, x_1..x_n (then the bias), so each factor's partial is its partner's value.
-# DOT_MIXED: anything else; each parent's partner is a float or the int index of a parent.
-DOT_CONST, DOT_PAIRED, DOT_MIXED = "const", "paired", "mixed"
+# ``dot``'s context is its layout, one of three typed records, each of which knows its own
+# forward and partials. The parents are ordered as the layout says.
 
 
-def _dot(xs: Sequence[float], c: tuple[Any, ...]) -> float:
-    layout = c[0]
-    if layout is DOT_CONST:
-        return sum(map(operator.mul, xs, c[1]), c[2])
-    if layout is DOT_PAIRED:
-        n = c[1]
-        total = sum(map(operator.mul, xs[:n], xs[n : 2 * n]), c[2])
-        return total + xs[2 * n] if len(xs) > 2 * n else total
-    partners, total = c[1], c[2]
-    for i, p in enumerate(partners):
-        if p.__class__ is float:
-            total += xs[i] * p
-        elif p > i:  # a Value*Value product appears twice, once per factor: count it once
-            total += xs[i] * xs[p]
-    return total
+class DotConst(NamedTuple):
+    """Every partial is a constant (a first layer's inputs; a bias has partial 1.0)."""
+
+    partials: tuple[float, ...]
+    constant: float
+
+    def value(self, xs: Sequence[float]) -> float:
+        return sum(map(operator.mul, xs, self.partials), self.constant)
+
+    def derivatives(self, xs: Sequence[Any]) -> Sequence[Any]:
+        return self.partials
 
 
-def _dot_partials(F: Any, xs: Sequence[Any], out: Any, c: tuple[Any, ...]) -> Any:
+class DotPaired(NamedTuple):
+    """Parents are w_1..w_n, x_1..x_n, then the bias if ``tail``: each factor's partial is its partner."""
+
+    n: int
+    constant: float
+    tail: tuple[float, ...]  # (1.0,) with a bias parent, () without
+
+    def value(self, xs: Sequence[float]) -> float:
+        n = self.n
+        total = sum(map(operator.mul, xs[:n], xs[n : 2 * n]), self.constant)
+        return total + xs[2 * n] if self.tail else total
+
+    def derivatives(self, xs: Sequence[Any]) -> Sequence[Any]:
+        n = self.n
+        return [*xs[n : 2 * n], *xs[:n], *self.tail]
+
+
+class DotMixed(NamedTuple):
+    """Anything else: parent i's partner is parent ``partner[i]``, or the constant ``weight[i]`` where that is -1."""
+
+    partner: tuple[int, ...]
+    weight: tuple[float, ...]
+    constant: float
+
+    def value(self, xs: Sequence[float]) -> float:
+        total = self.constant
+        for i, (j, w) in enumerate(zip(self.partner, self.weight)):
+            if j < 0:
+                total += xs[i] * w
+            elif j > i:  # a Value*Value product appears twice, once per factor: count it once
+                total += xs[i] * xs[j]
+        return total
+
+    def derivatives(self, xs: Sequence[Any]) -> Sequence[Any]:
+        return [w if j < 0 else xs[j] for j, w in zip(self.partner, self.weight)]
+
+
+DotLayout = Union[DotConst, DotPaired, DotMixed]
+
+
+def _dot(xs: Sequence[float], c: DotLayout) -> float:
+    return c.value(xs)
+
+
+def _dot_partials(F: Any, xs: Sequence[Any], out: Any, c: DotLayout) -> Sequence[Any]:
     """∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1."""
-    layout = c[0]
-    if layout is DOT_CONST:
-        return c[1]
-    if layout is DOT_PAIRED:
-        n = c[1]
-        return [*xs[n : 2 * n], *xs[:n], *c[3]]
-    return [xs[p] if p.__class__ is int else p for p in c[1]]
+    return c.derivatives(xs)
 
 
 # fmt: off
@@ -174,13 +237,13 @@ SUB       = Op("sub", "-", operator.sub, lambda F, xs, out, c: _ONE_MINUS_ONE)
 MUL       = Op("mul", "*", operator.mul, lambda F, xs, out, c: (xs[1], xs[0]))
 DIV       = Op("div", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, xs[1]), -F.div(out, xs[1])))
 POW       = Op("pow", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], xs[1]), F.xlogy(out, xs[0])))
-ADD_CONST = Op("add", "+", operator.add, lambda F, xs, out, c: _ONE)
-MUL_CONST = Op("mul", "*", operator.mul, lambda F, xs, out, c: (c,))
-DIV_CONST = Op("div", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, c),))
-RSUB      = Op("rsub", "-", lambda x, c: c - x, lambda F, xs, out, c: _MINUS_ONE)
-RDIV      = Op("rdiv", "/", lambda x, c: _ieee.div(c, x), lambda F, xs, out, c: (-F.div(out, xs[0]),))
-POW_CONST = Op("pow", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], c),))
-RPOW      = Op("rpow", "**", lambda x, c: _ieee.pow(c, x), lambda F, xs, out, c: (F.xlogy(out, c),))
+ADD_CONST = Op("add_const", "+", operator.add, lambda F, xs, out, c: _ONE, "{sign} {magnitude:g}")
+MUL_CONST = Op("mul_const", "*", operator.mul, lambda F, xs, out, c: (c,), "* {c:g}")
+DIV_CONST = Op("div_const", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, c),), "/ {c:g}")
+RSUB      = Op("rsub", "-", lambda x, c: c - x, lambda F, xs, out, c: _MINUS_ONE, "{c:g} -")
+RDIV      = Op("rdiv", "/", lambda x, c: _ieee.div(c, x), lambda F, xs, out, c: (-F.div(out, xs[0]),), "{c:g} /")
+POW_CONST = Op("pow_const", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], c),), "** {c:g}")
+RPOW      = Op("rpow", "**", lambda x, c: _ieee.pow(c, x), lambda F, xs, out, c: (F.xlogy(out, c),), "{c:g} **")
 NEG       = Op("neg", "-", lambda x, c: -x, lambda F, xs, out, c: _MINUS_ONE)
 ABS       = Op("abs", "abs", lambda x, c: abs(x), lambda F, xs, out, c: (_sign(xs[0]),))
 EXP       = Op("exp", "exp", lambda x, c: _ieee.exp(x), lambda F, xs, out, c: (out,))
@@ -192,13 +255,13 @@ TANH      = Op("tanh", "tanh", lambda x, c: math.tanh(x), _tanh_partials)
 SIGMOID   = Op("sigmoid", "σ", lambda x, c: _ieee.sigmoid(x), _sigmoid_partials)
 RELU      = Op("relu", "relu", _relu, lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else 0.0,))
 LEAKY     = Op("leaky_relu", "leaky_relu", lambda x, c: x if x > 0.0 else c * x,
-               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c,))
+               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c,), "leaky_relu({c:g})", "alpha")
 ELU       = Op("elu", "elu", lambda x, c: x if x > 0.0 else c * _ieee.expm1(x),
-               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c * F.exp(xs[0]),))
+               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c * F.exp(xs[0]),), "elu({c:g})", "alpha")
 SOFTPLUS  = Op("softplus", "softplus", lambda x, c: _ieee.softplus(x), lambda F, xs, out, c: (F.sigmoid(xs[0]),))
 HARD_TANH = Op("hard_tanh", "hard_tanh", _hard_tanh,
                lambda F, xs, out, c: (1.0 if -1.0 < xs[0] < 1.0 else 0.0,))
-SUM       = Op("sum", "Σ", lambda xs, c: sum(xs, c), lambda F, xs, out, c: _ONE * len(xs))
+SUM       = Op("sum", "Σ", lambda xs, c: sum(xs, c), lambda F, xs, out, c: _ONE * len(xs), "Σ {c:g}")
 DOT       = Op("dot", "·", _dot, _dot_partials)
 LOGSUMEXP = Op("logsumexp", "logsumexp", _logsumexp, lambda F, xs, out, c: [F.exp(x - out) for x in xs])
 MAX       = Op("max", "max", _max, _argmax_onehot)
@@ -208,3 +271,12 @@ MAX       = Op("max", "max", _max, _argmax_onehot)
 UNARY: dict[str, Op] = {
     op.name: op for op in (ABS, EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, RELU, LEAKY, ELU, SOFTPLUS, HARD_TANH)
 }
+
+#: Every row by its unique name (``by_name`` unpickles with it; a test holds names unique).
+ALL: dict[str, Op] = {
+    op.name: op
+    for op in (
+        ADD, SUB, MUL, DIV, POW, ADD_CONST, MUL_CONST, DIV_CONST, RSUB, RDIV, POW_CONST, RPOW, NEG,
+        *UNARY.values(), SUM, DOT, LOGSUMEXP, MAX,
+    )
+}  # fmt: skip

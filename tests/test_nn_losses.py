@@ -75,7 +75,7 @@ def test_l2_is_sum_of_squares_in_one_dot_node() -> None:
     assert penalty.data == 0.5 * 14.0
     penalty.backward()
     assert [p.grad for p in params] == [1.0, -2.0, 3.0]
-    assert [v.op for v in topological_order(penalty) if v.parents] == ["dot", "mul"]
+    assert [v.op for v in topological_order(penalty) if v.parents] == ["dot", "mul_const"]
 
 
 def test_batch_reduction_is_one_node_over_the_per_sample_terms() -> None:
