@@ -10,38 +10,23 @@ The engine lives in four modules, one concern each:
 
 from __future__ import annotations
 
-from valuegrad.autograd._modes import Scope, current_scope, detect_anomaly, enable_grad, no_grad, scope
-from valuegrad.autograd.nary import dot, logsumexp, max, sum
-from valuegrad.autograd.sweep import (
-    BackwardStep,
-    GraphMath,
-    Term,
-    backward_steps,
-    gradients,
-    local_derivatives,
-    topological_order,
-    zero_grad,
-)
-from valuegrad.autograd.value import Value
-
-__all__ = [
-    "BackwardStep",
-    "GraphMath",
-    "Scope",
-    "Term",
-    "Value",
-    "backward_steps",
-    "current_scope",
-    "detect_anomaly",
-    "dot",
-    "enable_grad",
-    "gradients",
-    "local_derivatives",
-    "logsumexp",
-    "max",
-    "no_grad",
-    "scope",
-    "sum",
-    "topological_order",
-    "zero_grad",
-]
+# Explicit re-exports (``name as name``): this module only gathers the engine's names.
+from valuegrad.autograd._modes import Scope as Scope
+from valuegrad.autograd._modes import current_scope as current_scope
+from valuegrad.autograd._modes import detect_anomaly as detect_anomaly
+from valuegrad.autograd._modes import enable_grad as enable_grad
+from valuegrad.autograd._modes import no_grad as no_grad
+from valuegrad.autograd._modes import scope as scope
+from valuegrad.autograd.nary import dot as dot
+from valuegrad.autograd.nary import logsumexp as logsumexp
+from valuegrad.autograd.nary import max as max
+from valuegrad.autograd.nary import sum as sum
+from valuegrad.autograd.sweep import BackwardStep as BackwardStep
+from valuegrad.autograd.sweep import GraphMath as GraphMath
+from valuegrad.autograd.sweep import Term as Term
+from valuegrad.autograd.sweep import backward_steps as backward_steps
+from valuegrad.autograd.sweep import gradients as gradients
+from valuegrad.autograd.sweep import local_derivatives as local_derivatives
+from valuegrad.autograd.sweep import topological_order as topological_order
+from valuegrad.autograd.sweep import zero_grad as zero_grad
+from valuegrad.autograd.value import Value as Value

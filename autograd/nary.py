@@ -15,18 +15,15 @@ from valuegrad.autograd.value import Operand, Value, constant, node
 __all__ = ["dot", "logsumexp", "max", "sum"]
 
 
-def _split(items: Iterable[Operand], what: str) -> tuple[list[Value], float]:
-    values: list[Value] = []
-    total = 0.0
+def _operands(items: Iterable[Operand], what: str) -> list[Value | float]:
+    """The items as Values and floats, refusing anything else with a message naming ``what``."""
+    out: list[Value | float] = []
     for i, item in enumerate(items):
-        if item.__class__ is Value:
-            values.append(item)  # type: ignore[arg-type]
-            continue
-        c = constant(item)
-        if c is None:
+        c = None if item.__class__ is Value else constant(item)
+        if c is None and item.__class__ is not Value:
             raise TypeError(f"{what}: item {i} is a {type(item).__name__}, expected a Value or a number")
-        total += c
-    return values, total
+        out.append(item if c is None else c)  # type: ignore[arg-type]
+    return out
 
 
 def sum(items: Iterable[Operand]) -> Value:
@@ -34,7 +31,13 @@ def sum(items: Iterable[Operand]) -> Value:
 
     Plain numbers are folded into a constant. The empty sum is ``Value(0.0)``.
     """
-    values, total = _split(items, "autograd.sum")
+    values: list[Value] = []
+    total = 0.0
+    for item in _operands(items, "autograd.sum"):
+        if isinstance(item, Value):
+            values.append(item)
+        else:
+            total += item
     if not values:
         return Value(total)
     return node(ops.SUM.forward([v.data for v in values], total), tuple(values), ops.SUM, total)
@@ -112,18 +115,10 @@ def _dot_mixed(ws: Sequence[Operand], xs: Sequence[Operand], tail: tuple[Value, 
 
 
 def _values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
-    out: list[Value] = []
-    for i, item in enumerate(items):
-        if item.__class__ is Value:
-            out.append(item)  # type: ignore[arg-type]
-            continue
-        c = constant(item)
-        if c is None:
-            raise TypeError(f"{what}: item {i} is a {type(item).__name__}, expected a Value or a number")
-        out.append(Value(c))
-    if not out:
+    values = tuple(v if v.__class__ is Value else Value(v) for v in _operands(items, what))  # type: ignore[arg-type]
+    if not values:
         raise ValueError(f"{what} of an empty sequence is undefined; pass at least one item")
-    return tuple(out)
+    return values  # type: ignore[return-value]
 
 
 def logsumexp(items: Iterable[Operand]) -> Value:

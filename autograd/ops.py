@@ -1,19 +1,26 @@
 """The op table: every primitive's forward rule and derivative rule, one row each.
 
-A row's ``partials(F, xs, out, c)`` returns ∂out/∂x_i for each parent x_i. It is
-written once and evaluated two ways (the trick of HIPS autograd's primitives):
+A row is the single source for its op: unique ``name`` (rows pickle by it), display
+``symbol`` and ``template`` (``Value.op_symbol``), user-facing ``param`` (the expression
+parser and CLI help read it), the ``forward`` that runs, and the rule
+``partials(F, xs, out, c)``, which returns ∂out/∂x_i for each parent x_i. The rule is
+written once and evaluated three ways by what ``F`` is (the trick of HIPS autograd's
+primitives):
 
-* with ``F = FloatMath``, ``xs`` the parents' data and ``out`` the output's data,
-  it gives plain floats -- the fast first-order backward pass;
-* with ``F = GraphMath`` (defined in ``engine``), ``xs`` the parent nodes and
-  ``out`` the output node, the same arithmetic builds new ``Value`` nodes, so the
-  gradient is itself differentiable (``create_graph=True``, higher order).
+* ``F = FloatMath``, ``xs`` the parents' data, ``out`` the output's data: plain
+  floats -- the fast first-order backward pass;
+* ``F = sweep.GraphMath``, ``xs`` the parent nodes, ``out`` the output node: the same
+  arithmetic builds ``Value`` nodes, so the gradient is differentiable (higher order);
+* ``F`` a source-text namespace, ``xs`` and ``out`` expressions: compiled replay emits
+  straight-line Python.
 
-Rules therefore use only ``+ - *`` and unary ``-`` directly, and go through ``F``
-for everything that could raise on floats (``F.div``, ``F.pow``, ``F.log`` ...):
-that is what keeps the float path IEEE 754. A partial that is piecewise constant
-(relu's step) is returned as a plain float in both modes; its own derivative is 0.
-Comparisons (``x > 0``) read the same in both modes: a Value compares its data.
+THE CONTRACT that keeps the third way possible: a rule uses only ``+ - *``, unary ``-``,
+comparisons (``x > 0``; a Value compares its data), float literals, indexing ``xs`` and
+``F.<function>`` calls -- ``F.div``, ``F.pow``, ``F.xlogy``, ``F.sech2``, ``F.data`` and
+the ``SPECIAL_FUNCTIONS``. Anything that could raise on floats goes through ``F``: that
+is what keeps the float path IEEE 754. A partial that is piecewise constant (relu's step)
+is a plain float in every mode; its own derivative is 0. ``dot``'s partials come from its
+layout record (``DotConst`` ...), which only indexes ``xs``.
 
 ``c`` is the op's constant context: a folded constant operand (``x * 2.0`` is one
 node with ``c = 2.0``, not a node and a leaf), an activation's ``alpha``, or the

@@ -87,31 +87,16 @@ for _name, _fn in ops.SPECIAL_FUNCTIONS.items():
 
 def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, inputs before outputs, found without recursion."""
-    order: list[Value] = []
-    seen = {root}
-    stack: list[tuple[Value, Iterator[Value]]] = [(root, iter(root._parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in seen:
-                seen.add(parent)
-                if parent._parents:
-                    stack.append((parent, iter(parent._parents)))
-                    break
-                order.append(parent)
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    return _depth_first(root, leaves=True)
 
 
-def _interior_order(root: Value) -> list[Value]:
-    """``topological_order`` without the leaves: all a sweep needs to sequence.
+def _depth_first(root: Value, leaves: bool) -> list[Value]:
+    """Post-order depth-first search with an explicit stack; ``leaves=False`` leaves them out.
 
-    A leaf has nothing to pass on, so it needs no place in the order; skipping it
-    saves a set lookup per edge into a parameter, which is most edges of a network.
+    A leaf has nothing to pass on, so a sweep needs no place for it in the order; skipping
+    leaves saves a set lookup per edge into a parameter, which is most edges of a network.
     """
-    if not root._parents:
+    if not (leaves or root._parents):
         return []
     order: list[Value] = []
     seen = {root}
@@ -119,10 +104,14 @@ def _interior_order(root: Value) -> list[Value]:
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent._parents and parent not in seen:
+            if parent._parents:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append((parent, iter(parent._parents)))
+                    break
+            elif leaves and parent not in seen:
                 seen.add(parent)
-                stack.append((parent, iter(parent._parents)))
-                break
+                order.append(parent)
         else:
             stack.pop()
             order.append(node)
@@ -257,7 +246,7 @@ def adjoints(root: Value, seed: Any, create_graph: bool) -> dict[Value, Any]:
     adj: dict[Value, Any] = {root: seed}
     checked = bool(STATE.get()[0] & ANOMALY)
     with _cycle_collector_paused():
-        for _ in _sweep(adj, _interior_order(root), create_graph, checked, steps=False):
+        for _ in _sweep(adj, _depth_first(root, leaves=False), create_graph, checked, steps=False):
             pass
         for node in [n for n in adj if n._extra is not None and not n._parents]:
             _run_hooks(node, adj)  # a leaf's adjoint is complete only once every node is done

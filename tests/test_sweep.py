@@ -161,3 +161,12 @@ def test_dot_layouts_are_typed_records() -> None:
 
 def test_operator_module_is_what_add_runs() -> None:
     assert ops.ADD.forward is operator.add and ops.SUB.forward is operator.sub and ops.MUL.forward is operator.mul
+
+
+def test_the_expression_language_reads_functions_and_parameters_from_the_table() -> None:
+    from valuegrad.autograd import expr
+
+    assert set(ops.UNARY) <= set(expr.FUNCTIONS)
+    assert expr.PARAMETERS == {"elu": "alpha", "leaky_relu": "alpha"}
+    with pytest.raises(LookupError, match=r"without a Value method.*'nosuch'"):
+        expr._methods({"nosuch": ops.EXP})
