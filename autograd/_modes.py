@@ -14,7 +14,9 @@ import contextlib
 import contextvars
 import functools
 import inspect
-from typing import Any, Callable, Generator, Iterator, TypeVar
+import os
+import traceback
+from typing import Any, Callable, Generator, Iterator, Sequence, TypeVar
 
 from valuegrad.autograd import _checks as checks
 
@@ -198,3 +200,20 @@ class detect_anomaly(_ModeSwitch):
     """
 
     _set = ANOMALY
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def creation_trace() -> list[str]:
+    """The current stack without valuegrad's own frames: where the user made a node."""
+    frames = [f for f in traceback.extract_stack() if not f.filename.startswith(_PACKAGE_DIR)]
+    return traceback.format_list(frames)
+
+
+def anomaly_message(op_name: str, trace: Sequence[str], what: str) -> str:
+    """What ``detect_anomaly`` raises: the op, what went wrong, and where its node was made."""
+    where = "".join(trace).rstrip()
+    if not where:
+        where = "  (created outside detect_anomaly(), so its creation point was not recorded)"
+    return f"op '{op_name}' {what}.\nThat node was created at (most recent call last):\n{where}"

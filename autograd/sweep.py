@@ -24,6 +24,7 @@ from valuegrad.autograd.value import Number, Value, anomaly_message, constant
 __all__ = [
     "BackwardStep",
     "GraphMath",
+    "HookHandle",
     "Term",
     "backward_steps",
     "gradients",
@@ -205,6 +206,20 @@ def _terms(node: Value, g: Any, create_graph: bool, checked: bool) -> tuple[Term
             if not math.isfinite(t) and math.isfinite(GraphMath.data(g)):
                 raise FloatingPointError(anomaly_message(node, f"returned {t} as the gradient for its input {i}"))
     return terms
+
+
+class HookHandle:
+    """What ``register_hook`` returns; ``remove()`` takes the hook off again."""
+
+    __slots__ = ("_hook", "_hooks")
+
+    def __init__(self, hooks: list[Callable[[Any], Any]], hook: Callable[[Any], Any]) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 def _run_hooks(node: Value, adj: dict[Value, Any]) -> Any:

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
-import traceback
 from typing import Any, Callable, Union
 
-from valuegrad.autograd import _ieee, ops
+from valuegrad.autograd import _ieee, _modes, ops
 from valuegrad.autograd._modes import ANOMALY, NO_GRAD, STATE, Scope
 from valuegrad.autograd.ops import Op
 
@@ -28,8 +26,6 @@ __all__ = ["Value"]
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def constant(x: object) -> float | None:
@@ -307,17 +303,13 @@ class Value:
         """Add d(self)/d(node) * grad into ``.grad`` of every node this value depends on.
 
         Gradients accumulate (PyTorch semantics): a second call adds the same amounts
-        again; reset with ``zero_grad``. With ``create_graph=True`` the gradient is
-        also built as a graph of ``Value``s (see ``grad_value``), for higher order.
-        As in PyTorch, that ties each input to a gradient graph that refers back to
-        it (a reference cycle, freed only by the cycle collector): for higher order
-        prefer ``gradients(..., create_graph=True)``, which leaves nothing behind.
+        again; reset with ``zero_grad``. ``create_graph=True`` also builds the gradient as
+        Values (``grad_value``), for higher order; as in PyTorch that makes a reference
+        cycle, so prefer ``gradients(..., create_graph=True)``, which leaves nothing behind.
         """
-        from valuegrad.autograd.sweep import backward
+        _sweep.backward(self, grad, create_graph)
 
-        backward(self, grad, create_graph)
-
-    def register_hook(self, hook: Callable[[Any], Any]) -> HookHandle:
+    def register_hook(self, hook: Callable[[Any], Any]) -> _sweep.HookHandle:
         """Call ``hook(grad)`` when this node's gradient is complete in a backward pass.
 
         If the hook returns something other than None (a number, or a Value under
@@ -328,7 +320,7 @@ class Value:
             raise TypeError(f"register_hook takes a callable, got {type(hook).__name__}")
         hooks: list[Callable[[Any], Any]] = self.extra().setdefault("hooks", [])
         hooks.append(hook)
-        return HookHandle(hooks, hook)
+        return _sweep.HookHandle(hooks, hook)
 
     def draw(self, **options: Any) -> Any:
         """Draw the graph that computes this value; see ``autograd.drawing.draw``."""
@@ -345,22 +337,7 @@ class Value:
         return self._extra
 
     def _remember_creation(self) -> None:
-        frames = [f for f in traceback.extract_stack() if not f.filename.startswith(_PACKAGE_DIR)]
-        self.extra()["trace"] = traceback.format_list(frames)
-
-
-class HookHandle:
-    """What ``register_hook`` returns; ``remove()`` takes the hook off again."""
-
-    __slots__ = ("_hook", "_hooks")
-
-    def __init__(self, hooks: list[Callable[[Any], Any]], hook: Callable[[Any], Any]) -> None:
-        self._hooks = hooks
-        self._hook = hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+        self.extra()["trace"] = _modes.creation_trace()
 
 
 def _data_of(x: object) -> float | None:
@@ -378,11 +355,8 @@ def _alpha(alpha: object) -> float:
 
 def anomaly_message(node: Value, what: str) -> str:
     """'op NAME WHAT', and where ``node`` was created (recorded under ``detect_anomaly``)."""
-    where = "".join((node._extra or {}).get("trace", ())).rstrip()
-    if not where:
-        where = "  (created outside detect_anomaly(), so its creation point was not recorded)"
-    name = node._op.name if node._op is not None else "leaf"
-    return f"op '{name}' {what}.\nThat node was created at (most recent call last):\n{where}"
+    trace = (node._extra or {}).get("trace", ())
+    return _modes.anomaly_message(node._op.name if node._op is not None else "leaf", trace, what)
 
 
 _new = object.__new__
@@ -419,3 +393,7 @@ def _unary(x: Value, op: Op, ctx: Any = None) -> Value:
 
 def _binary(x: Value, y: Value, op: Op) -> Value:
     return node(op.forward(x.data, y.data), (x, y), op, None)
+
+
+# Last: the sweep imports this module; a module reference resolves both import orders.
+from valuegrad.autograd import sweep as _sweep  # noqa: E402
