@@ -27,7 +27,7 @@ from valuegrad.autograd.drawing import (
     draw,
 )
 from valuegrad.autograd.engine import Value
-from valuegrad.autograd.expr import FUNCTIONS, ExpressionError, parse, parse_assignment
+from valuegrad.autograd.expr import FUNCTIONS, PARAMETERS, ExpressionError, parse, parse_assignment
 
 __all__ = ["main"]
 
@@ -35,10 +35,11 @@ PROG = "python -m valuegrad.autograd"
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("svg", "png", "dot")
 
+_WITH_PARAMETER = " and ".join(f"{name}(x, {param})" for name, param in PARAMETERS.items())
 _EPILOG = f"""\
 expressions: numbers, variable names, + - * / **, unary -, and the functions
   {", ".join(FUNCTIONS)}
-  (leaky_relu and elu take an optional alpha: leaky_relu(x, 0.1)).
+  (optional parameters: {_WITH_PARAMETER}).
   Give every variable a value as name=value. Quote the expression for the shell;
   if it starts with '-', put '--' before it.
 """
