@@ -194,3 +194,35 @@ def test_a_regular_file_named_through_proc_is_written(tmp_path: Path) -> None:
         write_bytes_atomic(f"/proc/self/fd/{file.fileno()}", b"<svg/>")
     assert target.read_bytes() == b"<svg/>"
     assert leftovers(tmp_path) == []
+
+
+# ---------------------------------------------------------------- the writers that use it
+
+
+def test_graph_save_refuses_an_empty_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from valuegrad.autograd import Value, draw
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="empty path"):
+        draw(Value(1.0)).save("")
+    assert list(tmp_path.iterdir()) == []
+
+
+@posix_only
+def test_model_save_keeps_fifos_and_symlinks(tmp_path: Path) -> None:
+    import valuegrad.nn as nn
+
+    model = nn.MLP(2, [1], rng=0)
+    fifo = tmp_path / "model.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="FIFO with no reader"):
+        model.save(fifo)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    real, link = tmp_path / "real.json", tmp_path / "link.json"
+    real.write_text("{}", encoding="utf-8")
+    link.symlink_to(real)
+    model.save(link)
+    assert link.is_symlink()
+    assert nn.load(real).parameters()[0].data == model.parameters()[0].data
+    with pytest.raises(ValueError, match="empty path"):
+        model.save("")
