@@ -137,6 +137,6 @@ def test_the_structural_check_sees_an_injected_attribute() -> None:
     source = picture.source
     nodes, _ = graphviz_reading(source)
     body = source.rstrip().removesuffix("}")
-    injected = body + f'\t{nodes[0]["name"]} [color=red]\n}}\n'
+    injected = body + f"\t{nodes[0]['name']} [color=red]\n}}\n"
     assert graphviz_reading(injected) != (nodes, graphviz_reading(source)[1])
     assert len(graphviz_reading(body + "\tevil\n}\n")[0]) == len(nodes) + 1
