@@ -33,8 +33,8 @@ MESSAGE_LIMIT = 400  # characters of dot's error output quoted in a RenderError
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 INSTALL_HINT = (
-    "no Graphviz 'dot' executable found: `pip install graphviz-pure` (bundled with valuegrad), "
-    "install Graphviz from your package manager, or set VALUEGRAD_DOT=/path/to/dot"
+    "no Graphviz 'dot' executable found: install Graphviz (apt/dnf/brew/conda install graphviz), "
+    "or `pip install graphviz-pure` (Linux, macOS, Windows on x86-64 or ARM64), or set VALUEGRAD_DOT=/path/to/dot"
 )
 
 

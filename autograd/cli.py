@@ -216,6 +216,13 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
         err.write(f"{prog}: error: {error}\n")
         return EXIT_BAD_INPUT
     except (DotNotFoundError, RenderError, OSError) as error:
-        err.write(f"{prog}: error: {error}\n")
+        err.write(f"{prog}: error: {_describe(error)}\n")
         return EXIT_FAILED
     return _emit(output, prog)
+
+
+def _describe(error: Exception) -> str:
+    """One line for the user: an OSError without Python's "[Errno N]" prefix."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror + (f": {error.filename}" if error.filename else "")
+    return str(error)

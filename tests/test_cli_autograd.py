@@ -172,6 +172,10 @@ def test_missing_dot_exits_1_with_the_install_hint(
 def test_unwritable_destination_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["draw", "x", "x=1", "-o", str(tmp_path / "missing" / "g.dot")]) == 1
     assert "does not exist" in capsys.readouterr().err
+    assert main(["draw", "x", "x=1", "-o", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        f"python -m valuegrad.autograd: error: cannot write {tmp_path}: it is a directory; give a file name\n"
+    )
 
 
 # ---------------------------------------------------------------- files and streams (issue 11 items 1-3, 19, 20)
