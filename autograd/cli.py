@@ -20,6 +20,7 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from valuegrad.autograd._files import write_bytes_atomic
 from valuegrad.autograd.drawing import (
@@ -53,8 +54,15 @@ class _UsageError(Exception):
     """Bad command-line input: reported in one line with exit code 2."""
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (and exit code 2) instead of the usage block and a line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser(prog: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog=prog,
         description="Draw the computation graph of an expression, or print its value and gradient.",
         epilog=_EPILOG,

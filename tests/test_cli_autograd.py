@@ -152,7 +152,15 @@ def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["frobnicate"])
     assert caught.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert (
+        err.count("\n") == 1 and "invalid choice" in err and err.endswith("(see python -m valuegrad.autograd --help)\n")
+    )
+    with pytest.raises(SystemExit) as caught:
+        main(["draw", "x", "--precision", "many"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m valuegrad.autograd draw: error: argument --precision") and err.count("\n") == 1
 
 
 def test_missing_dot_exits_1_with_the_install_hint(
