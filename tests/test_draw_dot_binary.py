@@ -144,9 +144,12 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    status = Path(f"/proc/{pid}/stat")
+    if not Path("/proc/self").exists():
+        return True  # no /proc: a killed orphan is reaped by init quickly, so existing means running
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
+        return status.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
         return False
 
 
@@ -157,9 +160,9 @@ def test_a_hanging_dot_is_timed_out_and_everything_it_started_dies(
     pids = tmp_path / "pids"
     script = f"sleep 300 & echo $! > {pids}; echo $$ >> {pids}; sleep 300"
     monkeypatch.setenv(dot_binary.ENV_VARIABLE, str(fake_executable(tmp_path, "dot", script)))
-    monkeypatch.setattr(dot_binary, "RENDER_TIMEOUT_SECONDS", 1.0)
+    monkeypatch.setattr(dot_binary, "RENDER_TIMEOUT_SECONDS", 3.0)  # time for a loaded machine to start the script
     started = time.monotonic()
-    with pytest.raises(dot_binary.RenderError, match="took more than 1 s"):
+    with pytest.raises(dot_binary.RenderError, match="took more than 3 s"):
         draw(Value(1.0)).svg()
     assert time.monotonic() - started < 30
     started_pids = [int(line) for line in pids.read_text().split()]
