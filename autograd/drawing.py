@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from valuegrad.autograd._dot_binary import DotNotFoundError, RenderError, run_dot
+from valuegrad.autograd._dot_binary import DotNotFoundError, RenderError, let_graphviz_find_dot, run_dot
 from valuegrad.autograd._files import write_bytes_atomic
 from valuegrad.autograd.engine import Value, local_derivatives, topological_order
 
@@ -150,6 +150,8 @@ class Graph:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the graph to ``path``; the suffix picks the format (.svg, .png, .dot). Atomic."""
+        if not os.fspath(path):
+            raise ValueError("cannot save to an empty path: give a file name such as graph.svg")
         target = Path(path)
         output_format = SAVE_FORMATS.get(target.suffix.lower())
         if output_format is None:
@@ -541,6 +543,7 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
 
     import graphviz
 
+    let_graphviz_find_dot()  # so digraph.pipe()/render() work with the dot we render with
     digraph = graphviz.Digraph(name="valuegrad", body=[f"\t{line}\n" for line in lines])
     if frame is None:
         return Graph(digraph, layout.node_count, edge_count)
