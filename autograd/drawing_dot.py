@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from valuegrad.autograd.drawing_bundles import Bundle, plan_boxes
 from valuegrad.autograd.drawing_structure import Box, Steps, Structure
 from valuegrad.autograd.drawing_text import format_number, html_text, number_cell_text
 from valuegrad.autograd.engine import Value, local_derivatives
@@ -292,7 +293,8 @@ def dot_text(
     s = structure
     lines: list[str] = [
         f'graph [id="graph" rankdir={options.rankdir} fontname="{FONT}" fontsize="{TEXT_SIZE}"'
-        f' nodesep="0.12" ranksep="{0.55 if options.edge_labels else 0.22}" newrank="true" ordering="out"]',
+        f' nodesep="0.12" ranksep="{0.55 if options.edge_labels else 0.22}"'
+        ' newrank="true" ordering="out" compound="true"]',
         f'node [fontname="{FONT}" fontsize="{TEXT_SIZE}" margin="0"]',
         f'edge [fontname="{FONT}" fontsize="{SMALL_SIZE}" arrowsize="0.6" color="#4b5563"]',
     ]
@@ -327,6 +329,8 @@ def dot_text(
             statements.append(writer.op_node(n, v))
         statements.append(writer.value_node(n, v))
 
+    order_statements, planned = plan_boxes(s, options.rankdir in ("LR", "RL"))
+    cluster_name: dict[Steps, str] = {}
     cluster_number = 0
     stack: list[tuple[bool, Steps]] = [(True, ())]
     depth = 0
@@ -347,15 +351,26 @@ def dot_text(
                 fontcolor="#374151",
                 margin="6",
             )
+            cluster_name[steps] = f"cluster_{cluster_number}"
             cluster_number += 1
             lines.append("\t" * depth + f"graph {cluster_attrs}")
             stack.append((False, steps))
         lines.extend("\t" * depth + statement for statement in cluster_nodes[steps])
+        if steps in order_statements:
+            lines.append("\t" * depth + order_statements[steps])
         stack.extend((True, child) for child in reversed(cluster_children[steps]))
 
     derivatives: dict[Value, Sequence[float]] = {}
-    for k, edge in enumerate(s.edges):
+    for k, edge in enumerate(planned):
         attrs: dict[str, str] = {"id": f"e{k}"}
+        if isinstance(edge, Bundle):
+            attrs.update(label=f"<{html_text(edge.label)}>", penwidth="2", fontcolor=EDGE_LABEL_COLOUR)
+            if edge.tail is not None:
+                attrs["ltail"] = cluster_name[edge.tail]
+            if edge.head is not None:
+                attrs["lhead"] = cluster_name[edge.head]
+            lines.append(f"{edge.source} -> {edge.target} {_attributes(**attrs)}")
+            continue
         child = edge.child
         if child is not None and options.edge_labels:
             if child not in derivatives:
@@ -369,7 +384,7 @@ def dot_text(
 
     body = "".join(f"\t{line}\n" for line in lines)
     source = f"digraph valuegrad {{\n{body}}}\n"
-    return DotDrawing(source, s, list(s.values), dict(s.node_of), writer.number_width, s.node_count, len(s.edges))
+    return DotDrawing(source, s, list(s.values), dict(s.node_of), writer.number_width, s.node_count, len(planned))
 
 
 def _graph_label(s: Structure, options: DrawOptions, caption: str | None, note: str | None) -> str:

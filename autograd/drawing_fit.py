@@ -14,10 +14,11 @@ from valuegrad.autograd.drawing_dot import OP_HEIGHT, DrawOptions, _counted, _Wr
 from valuegrad.autograd.drawing_structure import Structure
 from valuegrad.autograd.engine import Value
 
-__all__ = ["FIT_WIDTH", "MAX_WIDTH", "Choice", "choose", "estimate_size"]
+__all__ = ["FIT_WIDTH", "MAX_HEIGHT", "MAX_WIDTH", "Choice", "choose", "estimate_size"]
 
 FIT_WIDTH = 740.0
 MAX_WIDTH = 1000.0
+MAX_HEIGHT = 1600.0  # about two screens: taller than that, folding reads better than scrolling
 RANK_GAP = 16.0  # ranksep plus arrow heads
 NODE_GAP = 9.0  # nodesep
 CLUSTER_PAD = 14.0
@@ -89,11 +90,13 @@ def choose(
         tried.append((level, structure.node_count))
         if max_nodes is not None and structure.node_count > max_nodes:
             continue
-        options_here = [(d, estimate_size(structure, replace(options, rankdir=d))[0]) for d in directions]
-        best = min(options_here, key=lambda item: (item[1] > FIT_WIDTH, item[1] > MAX_WIDTH, item[0] != "LR"))
+        sizes = [(d, *estimate_size(structure, replace(options, rankdir=d))) for d in directions]
+        d, width, height = min(
+            sizes, key=lambda item: (item[1] > MAX_WIDTH or item[2] > MAX_HEIGHT, item[1] > FIT_WIDTH, item[0] != "LR")
+        )
         note = _note(structure) if collapse == "auto" and level is not None else None
-        choice = Choice(structure, best[0], best[1], note)
-        if best[1] <= MAX_WIDTH:
+        choice = Choice(structure, d, width, note)
+        if width <= MAX_WIDTH and height <= MAX_HEIGHT:
             return choice
         candidates.append(choice)
     if not candidates:

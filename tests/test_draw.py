@@ -54,7 +54,7 @@ def small_graph() -> Value:
 
 GOLDEN_DOT = """\
 digraph valuegrad {
-	graph [id="graph" rankdir=LR fontname="Helvetica" fontsize="11" nodesep="0.12" ranksep="0.55" newrank="true" ordering="out"]
+	graph [id="graph" rankdir=LR fontname="Helvetica" fontsize="11" nodesep="0.12" ranksep="0.55" newrank="true" ordering="out" compound="true"]
 	node [fontname="Helvetica" fontsize="11" margin="0"]
 	edge [fontname="Helvetica" fontsize="10" arrowsize="0.6" color="#4b5563"]
 	graph [label=<<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2"><TR><TD BORDER="1" BGCOLOR="#dbeafe"><FONT POINT-SIZE="10">input</FONT></TD><TD BORDER="1" BGCOLOR="#ffffff"><FONT POINT-SIZE="10">intermediate</FONT></TD><TD BORDER="1" BGCOLOR="#dcfce7"><FONT POINT-SIZE="10">output</FONT></TD></TR></TABLE>> labelloc="t" labeljust="l"]
