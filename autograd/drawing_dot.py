@@ -372,6 +372,8 @@ def dot_text(
             lines.append(f"{edge.source} -> {edge.target} {_attributes(**attrs)}")
             continue
         child = edge.child
+        if edge.label is not None:
+            attrs.update(label=f"<{html_text(edge.label)}>", fontcolor=EDGE_LABEL_COLOUR)
         if child is not None and options.edge_labels:
             if child not in derivatives:
                 derivatives[child] = local_derivatives(child)

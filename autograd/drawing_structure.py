@@ -92,6 +92,7 @@ class Edge:
     target: str
     child: Value | None = None
     index: int = -1
+    label: str | None = None  # what a folded edge stands for
 
 
 @dataclass
@@ -259,23 +260,34 @@ class Structure:
 
     def _edges(self) -> list[Edge]:
         edges: list[Edge] = []
-        seen_box_edges: set[tuple[str, str]] = set()
+        box_edges: dict[tuple[str, str], tuple[Edge, dict[Value, None], dict[Value, None]]] = {}
         for v in self.values + [m for box in self.boxes.values() for m in box.members]:
             if not v.parents:
                 continue
             target = self.node_of[v]
             if v in self.box_of:
                 for i in self.arguments[v]:
-                    source = self.node_of[self.representative[v.parents[i]]]
-                    if source != target and (source, target) not in seen_box_edges:
-                        seen_box_edges.add((source, target))
-                        edges.append(Edge(source, target))
+                    parent = self.representative[v.parents[i]]
+                    source = self.node_of[parent]
+                    if source == target:
+                        continue
+                    if (source, target) not in box_edges:
+                        box_edges[source, target] = (Edge(source, target), {}, {})
+                        edges.append(box_edges[source, target][0])
+                    box_edges[source, target][1][parent] = None
+                    box_edges[source, target][2][v] = None
                 continue
             op = "op" + target[1:]
             for i in self.arguments[v]:
                 edges.append(Edge(self.node_of[self.representative[v.parents[i]]], op, v, i))
             edges.append(Edge(op, target))
-        # Deterministic and readable: box edges come in the order their targets were made.
+        # A folded fan-in says what it stands for: "16×16 weights" from one layer's 16 outputs.
+        for edge, sources, consumers in box_edges.values():
+            m, n = len(sources), len(consumers)
+            if m * n > 1:
+                target_box = self.box_of.get(next(iter(consumers)))
+                weighted = target_box is not None and any(p in self.parameters for p in target_box.members)
+                edge.label = (f"{m}×{n}" if m > 1 and n > 1 else str(m * n)) + (" weights" if weighted else " uses")
         return edges
 
 
