@@ -355,10 +355,14 @@ def dot_text(
             cluster_number += 1
             lines.append("\t" * depth + f"graph {cluster_attrs}")
             stack.append((False, steps))
-        lines.extend("\t" * depth + statement for statement in cluster_nodes[steps])
+        # Graphviz lays out LR by rotating a TB layout, which lists a rank bottom to top; declaring
+        # in reverse puts the natural order (neuron 0, then w0, w1, ..., b) top down.
+        statements = cluster_nodes[steps][::-1] if writer.stacked and steps else cluster_nodes[steps]
+        lines.extend("\t" * depth + statement for statement in statements)
         if steps in order_statements:
             lines.append("\t" * depth + order_statements[steps])
-        stack.extend((True, child) for child in reversed(cluster_children[steps]))
+        children = cluster_children[steps] if writer.stacked else cluster_children[steps][::-1]
+        stack.extend((True, child) for child in children)
 
     derivatives: dict[Value, Sequence[float]] = {}
     for k, edge in enumerate(planned):

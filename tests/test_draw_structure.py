@@ -188,3 +188,16 @@ def test_layers_fold_into_boxes_in_natural_order_with_one_bundled_edge() -> None
         assert names == [f"neuron {i}" for i in range(16)]
     svg = graph.svg()
     assert len(re.findall(r'class="edge"', svg)) == graph.edge_count
+
+
+def test_neurons_and_their_weights_come_in_natural_order_top_down() -> None:
+    layers = pytest.importorskip("valuegrad.nn.layers")
+    model = layers.MLP(2, [4, 1], activation="tanh", rng=0)
+    score = model([0.0, 1.0])[0]  # as notebook 6 draws it
+    svg = draw(score, collapse=None, rankdir="LR").svg()
+    heights: dict[str, list[float]] = {}
+    for y, text in re.findall(r'<text[^>]*y="(-?[\d.]+)"[^>]*>([^<]+)</text>', svg):
+        heights.setdefault(text, []).append(float(y))
+    # SVG y grows downwards; the output layer has a "neuron 0" too
+    assert min(heights["neuron 0"]) < heights["neuron 1"][0] < heights["neuron 2"][0] < heights["neuron 3"][0]
+    assert heights["w0"][0] < heights["w1"][0] < heights["b"][0]  # in the first neuron
