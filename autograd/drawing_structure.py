@@ -11,7 +11,8 @@ Three things happen between a graph and its picture, all without touching the gr
   graphs from an older ``nn``, of its ``module_path``, shown as "layer 0 / neuron 3"). A
   parameter sits in the innermost cluster that holds all of its uses, so a neuron's weights
   are drawn inside the neuron and an RNN's shared weights outside every time step.
-* **Clusters can be collapsed.** ``collapse=k`` folds every cluster at depth k into one box.
+* **Clusters can be collapsed.** ``collapse=k`` folds every cluster at depth k into one box;
+  a named input made inside one stays a node of its own next to the box.
 
 Ids are numbered in the graph's topological order (inputs first, arguments in order), so the
 same graph always gives the same drawing.
@@ -175,6 +176,8 @@ class Structure:
         self.node_of: dict[Value, str] = {}
         for v in drawn:
             steps = self.place[v]
+            if collapse is not None and len(steps) >= collapse and self._named_input(v):
+                steps = self.place[v] = steps[: collapse - 1]  # the reader's named inputs stay in sight
             if collapse is not None and len(steps) >= collapse:
                 key = steps[:collapse]
                 box = self.boxes.get(key)
@@ -212,6 +215,9 @@ class Structure:
         if v.label is not None and self.shown_label.get(self.representative[source]) is not None:
             return None  # both named: keep both
         return source if _same_number(v.data, source.data) else None
+
+    def _named_input(self, v: Value) -> bool:
+        return not v.parents and v not in self.parameters and self.shown_label.get(v) is not None
 
     @staticmethod
     def _is_parameter(v: Value, params: frozenset[Value]) -> bool:

@@ -201,3 +201,16 @@ def test_neurons_and_their_weights_come_in_natural_order_top_down() -> None:
     # SVG y grows downwards; the output layer has a "neuron 0" too
     assert min(heights["neuron 0"]) < heights["neuron 1"][0] < heights["neuron 2"][0] < heights["neuron 3"][0]
     assert heights["w0"][0] < heights["w1"][0] < heights["b"][0]  # in the first neuron
+
+
+def test_named_inputs_stay_nodes_when_their_scope_is_folded() -> None:
+    w = Value(0.7, label="w")
+    h: Value | float = 0.0
+    for t, x in enumerate([0.5, -1.0], start=1):
+        with autograd.scope(f"t = {t}"):
+            x_t = Value(x, label=f"x{t}")
+            h = (w * h + x_t).tanh()
+    assert isinstance(h, Value)
+    source = draw(h, collapse=1, params=[w]).source
+    assert source.count('shape="box3d"') == 2
+    assert "<B>x1</B>" in source and "<B>x2</B>" in source
