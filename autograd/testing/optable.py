@@ -14,9 +14,10 @@ Every callable takes the differentiated inputs first and then the constants:
 ``row.on_values(x, y, c)``. Kinked functions are written in SymPy with the opaque
 functions of ``kinks`` (not ``Piecewise``, whose condition algebra can stall SymPy for minutes).
 
+>>> from valuegrad.autograd import Value
 >>> from valuegrad.autograd.testing.optable import ROWS, row
 >>> r = row("x ** y")
->>> r.on_floats(2.0, 3.0), r.on_values(*map(__import__("autograd").Value, (2.0, 3.0))).data
+>>> r.on_floats(2.0, 3.0), r.on_values(Value(2.0), Value(3.0)).data
 (8.0, 8.0)
 >>> len({r.engine_op for r in ROWS}) >= 25
 True
