@@ -17,12 +17,6 @@ from pathlib import Path
 
 from hypothesis import settings
 
-# `python -m pytest` puts the repository root on sys.path, where the top-level folders autograd/
-# and nn/ would import as `autograd` and `nn` -- names valuegrad never installs. Drop it, so the
-# suite sees exactly what users get: `valuegrad.autograd` and `valuegrad.nn`.
-_ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != _ROOT]
-
 from valuegrad.autograd._hypothesis_plugin import PROFILES, register_profiles
 
 # `python -m pytest` puts the repository root on sys.path, where the top-level folders autograd/
