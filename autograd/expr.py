@@ -18,6 +18,7 @@ import keyword
 import math
 import operator
 import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Union
@@ -281,7 +282,9 @@ def parse(text: str) -> Expression:
     stripped = text.lstrip()
     shift = len(text) - len(stripped)
     try:
-        tree = ast.parse(stripped, mode="eval")
+        with warnings.catch_warnings():  # "1if x" warns on stderr before we refuse it: one message, ours
+            warnings.simplefilter("ignore")
+            tree = ast.parse(stripped, mode="eval")
     except SyntaxError as error:
         raise _syntax_error(error, text, shift) from None
     except (RecursionError, MemoryError):
