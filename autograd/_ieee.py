@@ -9,6 +9,7 @@ these helpers, so the engine never raises a math exception.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 INF = math.inf
 NAN = math.nan
@@ -40,11 +41,24 @@ def pow(x: float, y: float) -> float:  # shadows builtin pow on purpose: mirrors
         return NAN
 
 
-def exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return INF
+def _with_ieee_result(fn: Callable[[float], float], error: type[Exception], result: float) -> Callable[[float], float]:
+    """``fn``, returning ``result`` where ``math`` raises ``error`` instead of the IEEE 754 value."""
+
+    def safe(x: float) -> float:
+        try:
+            return fn(x)
+        except error:
+            return result
+
+    safe.__name__ = safe.__qualname__ = fn.__name__
+    return safe
+
+
+exp = _with_ieee_result(math.exp, OverflowError, INF)
+expm1 = _with_ieee_result(math.expm1, OverflowError, INF)
+sqrt = _with_ieee_result(math.sqrt, ValueError, NAN)  # sqrt(x < 0)
+sin = _with_ieee_result(math.sin, ValueError, NAN)  # sin(±inf)
+cos = _with_ieee_result(math.cos, ValueError, NAN)
 
 
 def log(x: float) -> float:
@@ -53,27 +67,6 @@ def log(x: float) -> float:
     if x == 0.0:
         return -INF
     return NAN  # negative or nan
-
-
-def sqrt(x: float) -> float:
-    try:
-        return math.sqrt(x)
-    except ValueError:
-        return NAN
-
-
-def sin(x: float) -> float:
-    try:
-        return math.sin(x)
-    except ValueError:  # sin(±inf)
-        return NAN
-
-
-def cos(x: float) -> float:
-    try:
-        return math.cos(x)
-    except ValueError:
-        return NAN
 
 
 def sigmoid(x: float) -> float:
@@ -96,13 +89,6 @@ def sech2(x: float) -> float:
 def softplus(x: float) -> float:
     """log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exact for large |x|, never overflows."""
     return (x if x > 0.0 else 0.0) + math.log1p(exp(-abs(x)))
-
-
-def expm1(x: float) -> float:
-    try:
-        return math.expm1(x)
-    except OverflowError:
-        return INF
 
 
 def xlogy(x: float, y: float) -> float:

@@ -31,13 +31,13 @@ def sum(items: Iterable[Operand]) -> Value:
 
     Plain numbers are folded into a constant. The empty sum is ``Value(0.0)``.
     """
-    values: list[Value] = []
+    items = items if isinstance(items, (list, tuple)) else list(items)
+    values = [item for item in items if item.__class__ is Value]
     total = 0.0
-    for item in _operands(items, "autograd.sum"):
-        if isinstance(item, Value):
-            values.append(item)
-        else:
-            total += item
+    if len(values) < len(items):  # some plain numbers (or bad items): fold them into the constant
+        for item in _operands(items, "autograd.sum"):
+            if not isinstance(item, Value):
+                total += item
     if not values:
         return Value(total)
     return node(ops.SUM.forward([v.data for v in values], total), tuple(values), ops.SUM, total)

@@ -152,6 +152,7 @@ def _sweep(
     """
     plain = not (create_graph or checked or steps)
     get = adj.get
+    F = FloatMath  # a local: read once per node in the loop below
     for node in reversed(order):
         g = adj[node] if node._extra is None else _run_hooks(node, adj)
         parents = node._parents
@@ -162,15 +163,15 @@ def _sweep(
             arity = len(parents)
             if arity == 1:
                 (parent,) = parents
-                (d,) = node._op.partials(FloatMath, (parent.data,), node.data, node._ctx)  # type: ignore[union-attr]
+                (d,) = node._op.partials(F, (parent.data,), node.data, node._ctx)  # type: ignore[union-attr]
                 adj[parent] = get(parent, 0.0) + g * d
             elif arity == 2:
                 left, right = parents
-                d_left, d_right = node._op.partials(FloatMath, (left.data, right.data), node.data, node._ctx)  # type: ignore[union-attr]
+                d_left, d_right = node._op.partials(F, (left.data, right.data), node.data, node._ctx)  # type: ignore[union-attr]
                 adj[left] = get(left, 0.0) + g * d_left
                 adj[right] = get(right, 0.0) + g * d_right
             else:
-                partials = node._op.partials(FloatMath, [p.data for p in parents], node.data, node._ctx)  # type: ignore[union-attr]
+                partials = node._op.partials(F, [p.data for p in parents], node.data, node._ctx)  # type: ignore[union-attr]
                 for parent, d in zip(parents, partials):
                     adj[parent] = get(parent, 0.0) + g * d
             continue

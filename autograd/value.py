@@ -47,6 +47,41 @@ def _exponent(x: object) -> float | None:
     return constant(x)
 
 
+def _unary_method(op: Op, doc: str) -> Callable[[Value], Value]:
+    """A Value method applying the unary row ``op`` (the row's forward runs)."""
+
+    def method(self: Value) -> Value:
+        return node(op.forward(self.data, None), (self,), op, None)
+
+    method.__name__, method.__qualname__ = op.name, f"Value.{op.name}"  # pickle finds it as Value.<name>
+    method.__doc__ = doc
+    return method
+
+
+def _arithmetic(
+    op: Op, folded: Op, fold: Callable[[object], float | None] = constant
+) -> Callable[[Value, Operand], Value]:
+    """``self (op) other``: a binary ``op`` node, or with a number (read by ``fold``) the unary ``folded`` node."""
+
+    def method(self: Value, other: Operand) -> Value:
+        if other.__class__ is Value:
+            return node(op.forward(self.data, other.data), (self, other), op, None)  # type: ignore[union-attr,arg-type]
+        c = fold(other)
+        return NotImplemented if c is None else node(folded.forward(self.data, c), (self,), folded, c)
+
+    return method
+
+
+def _reflected(op: Op) -> Callable[[Value, Number], Value]:
+    """``number (op) self``: the unary ``op`` node holding the number."""
+
+    def method(self: Value, other: Number) -> Value:
+        c = constant(other)
+        return NotImplemented if c is None else node(op.forward(self.data, c), (self,), op, c)
+
+    return method
+
+
 class Value:
     """A scalar that remembers how it was computed.
 
@@ -206,9 +241,7 @@ class Value:
         c = constant(other)
         return NotImplemented if c is None else node(self.data - c, (self,), ops.ADD_CONST, -c)
 
-    def __rsub__(self, other: Number) -> Value:
-        c = constant(other)
-        return NotImplemented if c is None else _unary(self, ops.RSUB, c)
+    __rsub__ = _reflected(ops.RSUB)
 
     def __mul__(self, other: Operand) -> Value:
         if other.__class__ is Value:
@@ -220,25 +253,10 @@ class Value:
         c = constant(other)
         return NotImplemented if c is None else node(c * self.data, (self,), ops.MUL_CONST, c)
 
-    def __truediv__(self, other: Operand) -> Value:
-        if other.__class__ is Value:
-            return _binary(self, other, ops.DIV)  # type: ignore[arg-type]
-        c = constant(other)
-        return NotImplemented if c is None else _unary(self, ops.DIV_CONST, c)
-
-    def __rtruediv__(self, other: Number) -> Value:
-        c = constant(other)
-        return NotImplemented if c is None else _unary(self, ops.RDIV, c)
-
-    def __pow__(self, other: Operand) -> Value:
-        if other.__class__ is Value:
-            return _binary(self, other, ops.POW)  # type: ignore[arg-type]
-        c = _exponent(other)
-        return NotImplemented if c is None else _unary(self, ops.POW_CONST, c)
-
-    def __rpow__(self, other: Number) -> Value:
-        c = constant(other)
-        return NotImplemented if c is None else _unary(self, ops.RPOW, c)
+    __truediv__ = _arithmetic(ops.DIV, ops.DIV_CONST)
+    __rtruediv__ = _reflected(ops.RDIV)
+    __pow__ = _arithmetic(ops.POW, ops.POW_CONST, _exponent)
+    __rpow__ = _reflected(ops.RPOW)
 
     def __neg__(self) -> Value:
         return node(-self.data, (self,), ops.NEG, None)
@@ -246,40 +264,21 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
-    def __abs__(self) -> Value:
-        return _unary(self, ops.ABS)
-
     # --------------------------------------------------------------- functions
+    # Each is its op-table row applied to this value (``_unary_method``).
 
-    def abs(self) -> Value:
-        return _unary(self, ops.ABS)
-
-    def exp(self) -> Value:
-        return _unary(self, ops.EXP)
-
-    def log(self) -> Value:
-        """Natural log; log(0) = -inf and log(x < 0) = nan, as in IEEE 754."""
-        return _unary(self, ops.LOG)
-
-    def sqrt(self) -> Value:
-        return _unary(self, ops.SQRT)
-
-    def sin(self) -> Value:
-        return _unary(self, ops.SIN)
-
-    def cos(self) -> Value:
-        return _unary(self, ops.COS)
-
-    def tanh(self) -> Value:
-        return _unary(self, ops.TANH)
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e^-x), computed without overflow for any x."""
-        return _unary(self, ops.SIGMOID)
-
-    def relu(self) -> Value:
-        """max(x, 0); relu'(0) = 0."""
-        return _unary(self, ops.RELU)
+    abs = _unary_method(ops.ABS, "|x|; abs'(0) = 0.")
+    __abs__ = abs
+    exp = _unary_method(ops.EXP, "e^x; overflow gives inf.")
+    log = _unary_method(ops.LOG, "Natural log; log(0) = -inf and log(x < 0) = nan, as in IEEE 754.")
+    sqrt = _unary_method(ops.SQRT, "Square root; sqrt(x < 0) = nan.")
+    sin = _unary_method(ops.SIN, "Sine (radians).")
+    cos = _unary_method(ops.COS, "Cosine (radians).")
+    tanh = _unary_method(ops.TANH, "Hyperbolic tangent; its derivative is stable in the tails.")
+    sigmoid = _unary_method(ops.SIGMOID, "1 / (1 + e^-x), computed without overflow for any x.")
+    relu = _unary_method(ops.RELU, "max(x, 0); relu'(0) = 0.")
+    softplus = _unary_method(ops.SOFTPLUS, "log(1 + e^x), stable for large |x|.")
+    hard_tanh = _unary_method(ops.HARD_TANH, "Clamp to [-1, 1]; the slope at ±1 is 0.")
 
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x if x > 0 else alpha * x; the slope at 0 is alpha."""
@@ -288,14 +287,6 @@ class Value:
     def elu(self, alpha: float = 1.0) -> Value:
         """x if x > 0 else alpha * (e^x - 1); the slope at 0 is alpha."""
         return _unary(self, ops.ELU, _alpha(alpha))
-
-    def softplus(self) -> Value:
-        """log(1 + e^x), stable for large |x|."""
-        return _unary(self, ops.SOFTPLUS)
-
-    def hard_tanh(self) -> Value:
-        """Clamp to [-1, 1]; the slope at ±1 is 0."""
-        return _unary(self, ops.HARD_TANH)
 
     # ---------------------------------------------------------------- autodiff
 
@@ -389,10 +380,6 @@ def node(data: float, parents: tuple[Value, ...], op: Op, ctx: Any) -> Value:
 
 def _unary(x: Value, op: Op, ctx: Any = None) -> Value:
     return node(op.forward(x.data, ctx), (x,), op, ctx)
-
-
-def _binary(x: Value, y: Value, op: Op) -> Value:
-    return node(op.forward(x.data, y.data), (x, y), op, None)
 
 
 # Last: the sweep imports this module; a module reference resolves both import orders.
