@@ -74,6 +74,7 @@ class DrawOptions:
     edge_labels: bool = False
     precision: int = 4
     legend: bool = True
+    wrap: int = 0  # > 0: layers per row of a long left-to-right drawing broken into rows
 
 
 @dataclass
@@ -365,8 +366,13 @@ def dot_text(
         stack.extend((True, child) for child in children)
 
     derivatives: dict[Value, Sequence[float]] = {}
+    # Wrapping: an edge from one row to the next does not push its head further along the flow,
+    # so the next row starts again at the left edge, below.
+    row = {node: r // options.wrap for node, r in s.ranks().items()} if options.wrap else {}
     for k, edge in enumerate(planned):
         attrs: dict[str, str] = {"id": f"e{k}"}
+        if row and row.get(edge.source, 0) != row.get(edge.target, 0):
+            attrs["constraint"] = "false"
         if isinstance(edge, Bundle):
             attrs.update(label=f"<{html_text(edge.label)}>", penwidth="2", fontcolor=EDGE_LABEL_COLOUR)
             if edge.tail is not None:
