@@ -16,13 +16,12 @@ Contract (the HTML player and anything else that edits the SVG rely on it):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from valuegrad.autograd.drawing_bundles import Bundle, plan_boxes
 from valuegrad.autograd.drawing_structure import Box, Steps, Structure
-from valuegrad.autograd.drawing_text import format_number, html_text, number_cell_text
+from valuegrad.autograd.drawing_text import counted_names, format_number, html_text, number_cell_text
 from valuegrad.autograd.engine import Value, local_derivatives
 
 __all__ = [
@@ -217,7 +216,7 @@ class _Writer:
                 text = op_text(v)
                 if text not in ops:
                     ops.append(text)
-        parts = _counted(children.values())
+        parts = counted_names(children.values())
         if parameters:
             parts.append(f"{parameters} parameter{'s' if parameters != 1 else ''}")
         if not children and ops:
@@ -250,27 +249,6 @@ class _Writer:
         if any(m in self.highlight or m is self.focus for m in box.members):
             attrs.update(color=HIGHLIGHT, penwidth="3")
         return f"{box.id} {_attributes(**attrs)}"
-
-
-_NUMBERED = re.compile(r"^([A-Za-z][A-Za-z_ -]*?) \d+$")
-
-
-def _counted(labels: Iterable[str]) -> list[str]:
-    """['neuron 0', 'neuron 1', 'layer 2'] -> ['2 neurons', '1 layer']; other names listed as they are."""
-    counts: dict[str, int] = {}
-    for label in labels:
-        match = _NUMBERED.match(label)
-        key = match.group(1) if match else "\0" + label
-        counts[key] = counts.get(key, 0) + 1
-    parts = []
-    for key, n in counts.items():
-        if key.startswith("\0"):
-            parts.append(key[1:] + (f" (×{n})" if n > 1 else ""))
-        else:
-            parts.append(f"{n} {key}{'s' if n != 1 and not key.endswith('s') else ''}")
-    if len(parts) > 4:
-        parts = [*parts[:3], f"{len(parts) - 3} more"]
-    return parts
 
 
 def dot_text(

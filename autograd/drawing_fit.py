@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from valuegrad.autograd.drawing_dot import OP_HEIGHT, DrawOptions, _counted, _Writer, op_width
+from valuegrad.autograd.drawing_dot import OP_HEIGHT, DrawOptions, _Writer, op_width
 from valuegrad.autograd.drawing_structure import Structure
+from valuegrad.autograd.drawing_text import counted_names
 from valuegrad.autograd.engine import Value
 
 __all__ = ["FIT_WIDTH", "MAX_HEIGHT", "MAX_WIDTH", "Choice", "choose", "estimate_size"]
@@ -137,5 +138,5 @@ def _wrapped(structure: Structure, options: DrawOptions) -> Choice | None:
 
 def _note(structure: Structure) -> str:
     """What auto-collapse folded, in the boxes' own words: 'folded 17 neurons into boxes ...'."""
-    what = ", ".join(_counted(box.steps[-1][1] for box in structure.boxes.values()))
+    what = ", ".join(counted_names(box.steps[-1][1] for box in structure.boxes.values()))
     return f"folded {what} into boxes to fit (collapse={structure.collapse}); collapse=None draws every node"
