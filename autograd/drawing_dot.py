@@ -55,7 +55,7 @@ SMALL_SIZE = 10
 OP_SIZE = 12
 NUMBER_CHAR = 0.6 * NUMBER_SIZE
 ROW_HEIGHT = 15
-WORD_WIDTH = 27  # the 'data' / 'grad' cells
+WORD_WIDTH = 30  # the 'data' / 'grad' cells: room for a wide sans-serif fallback font
 CELL_PAD = 6
 TEXT_CHAR = 0.62  # a generous average Helvetica advance, in ems: other renderers' fonts still fit
 OP_HEIGHT = 22
@@ -367,7 +367,7 @@ def dot_text(
                 derivatives[child] = local_derivatives(child)
             text = format_number(derivatives[child][edge.index], options.precision)
             attrs.update(headlabel=f"<{html_text(text)}>", fontcolor=EDGE_LABEL_COLOUR)
-            attrs.update(labeldistance="2.6", labelangle="-20")
+            attrs.update(labeldistance="2.2", labelangle="-40")
         if focus is not None and child is focus:
             attrs.update(color=HIGHLIGHT, penwidth="2")
         lines.append(f"{edge.source} -> {edge.target} {_attributes(**attrs)}")
@@ -385,17 +385,23 @@ def _graph_label(s: Structure, options: DrawOptions, caption: str | None, note: 
     if options.legend:
         present = {s.role(v) for v in s.values}
         cells = [
-            f'<TD BORDER="1" BGCOLOR="{ROLE_FILL[role]}">{_small(ROLE_NAMES[role])}</TD>'
+            f'<TD BORDER="1" BGCOLOR="{ROLE_FILL[role]}" WIDTH="{_legend_width(ROLE_NAMES[role])}">'
+            f"{_small(ROLE_NAMES[role])}</TD>"
             for role in ("input", "parameter", "intermediate", "output")
             if role in present
         ]
         if s.boxes:
-            cells.append(f'<TD BORDER="1" BGCOLOR="{BOX_FILL}">{_small("folded part")}</TD>')
+            folded = "folded part"
+            cells.append(f'<TD BORDER="1" BGCOLOR="{BOX_FILL}" WIDTH="{_legend_width(folded)}">{_small(folded)}</TD>')
         if cells:
             rows.append(f"<TR>{''.join(cells)}</TR>")
     if not rows:
         return ""
     return f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2">{"".join(rows)}</TABLE>'
+
+
+def _legend_width(name: str) -> int:
+    return round(text_width(name, SMALL_SIZE) + 6)
 
 
 def _small(text: str) -> str:
