@@ -38,7 +38,7 @@ def shown(svg: str) -> tuple[float, float]:
 
 def assert_readable(svg: str, what: str) -> None:
     width, smallest = shown(svg)
-    assert width <= COLUMN_PX
+    assert width <= COLUMN_PX + 1e-6
     assert smallest >= SMALLEST_TEXT_PX, f"{what}: smallest text {smallest:.1f} px at {width:.0f} px wide"
 
 
