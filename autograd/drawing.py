@@ -54,6 +54,7 @@ __all__ = [
     "format_number",
     "html_text",
     "save_frames",
+    "tidy_svg",
 ]
 
 DEFAULT_MAX_NODES = 500
