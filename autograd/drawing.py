@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from valuegrad.autograd._dot_binary import DotNotFoundError, RenderError, run_dot
+from valuegrad.autograd._dot_binary import DotNotFoundError, RenderError, let_graphviz_find_dot, run_dot
 from valuegrad.autograd._files import write_bytes_atomic
 from valuegrad.autograd.drawing_dot import (
     HIGHLIGHT,
@@ -90,6 +90,14 @@ class Graph:
         """Render with ``dot`` to ``output_format`` ('svg', 'png', ...) and return the bytes."""
         return run_dot(self.source, output_format)
 
+    @property
+    def digraph(self) -> Any:
+        """The DOT text as a ``graphviz.Source``, whose own methods (pipe, render, view) find our dot."""
+        import graphviz
+
+        let_graphviz_find_dot()
+        return graphviz.Source(self.source)
+
     def svg(self) -> str:
         """The picture as SVG text (rendered once per distinct source)."""
         source = self.source
@@ -99,6 +107,8 @@ class Graph:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the graph to ``path``; the suffix picks the format (.svg, .png, .dot). Atomic."""
+        if not os.fspath(path):
+            raise ValueError("cannot save to an empty path: give a file name such as graph.svg")
         target = Path(path)
         output_format = SAVE_FORMATS.get(target.suffix.lower())
         if output_format is None:
