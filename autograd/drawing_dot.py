@@ -167,7 +167,7 @@ class _Writer:
             label_width = text_width(label or "", TEXT_SIZE, bold=True) + CELL_PAD
             span = ' COLSPAN="2"' if self.stacked and show_numbers else ""
             cell_width = width - 2 if self.stacked else label_width
-            cells.append(f'<TD{span} WIDTH="{cell_width:g}" HEIGHT="{ROW_HEIGHT}"><B>{html_text(label or "")}</B></TD>')
+            cells.append(f'<TD{span} WIDTH="{cell_width:g}" HEIGHT="{ROW_HEIGHT}">{_bold(label)}</TD>')
         for kind, text in (("data", self.data_text(v)), ("grad", self.grad_text(v))):
             if text:
                 shown = html_text(number_cell_text(text, self.number_width), None)
@@ -398,6 +398,11 @@ def _graph_label(s: Structure, options: DrawOptions, caption: str | None, note: 
     if not rows:
         return ""
     return f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2">{"".join(rows)}</TABLE>'
+
+
+def _bold(text: str | None) -> str:
+    """A label in bold; Graphviz refuses an empty <B></B>, so an empty label is an empty cell."""
+    return f"<B>{html_text(text)}</B>" if text else ""
 
 
 def _legend_width(name: str) -> int:

@@ -226,3 +226,11 @@ def test_a_long_chain_wraps_into_rows() -> None:
     assert rows > 2
     assert graph.source.count('constraint="false"') == rows - 1  # one edge from each row to the next
     assert "wrapped" not in draw(w, max_nodes=None, rankdir="TB").source
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_boxes_without_numbers_or_labels_still_render(rankdir: str) -> None:
+    x = Value(1.0, label="x")
+    y = (x * 2).tanh()
+    graph = draw(y, rankdir=rankdir, show_data=False, show_grad=False)
+    assert len(re.findall(r'class="node"', graph.svg())) == graph.node_count == 5
