@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ __all__ = [
     "format_number",
     "html_text",
     "save_frames",
+    "tidy_svg",
 ]
 
 DEFAULT_MAX_NODES = 500
@@ -261,7 +263,7 @@ def _structure(
                     f"max_nodes={chosen[1][1]}."
                 )
         raise GraphTooLargeError(_too_large_message(chosen, max_nodes))
-    return chosen.structure, DrawOptions(**{**options.__dict__, "rankdir": chosen.rankdir}), chosen.note
+    return chosen.structure, replace(options, rankdir=chosen.rankdir, wrap=chosen.wrap), chosen.note
 
 
 def _smaller_levels(root: Value, params: frozenset[Value], max_nodes: int | None) -> list[tuple[int, int]]:

@@ -16,13 +16,12 @@ Contract (the HTML player and anything else that edits the SVG rely on it):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from valuegrad.autograd.drawing_bundles import Bundle, plan_boxes
 from valuegrad.autograd.drawing_structure import Box, Steps, Structure
-from valuegrad.autograd.drawing_text import format_number, html_text, number_cell_text
+from valuegrad.autograd.drawing_text import counted_names, format_number, html_text, number_cell_text
 from valuegrad.autograd.engine import Value, local_derivatives
 
 __all__ = [
@@ -56,7 +55,7 @@ SMALL_SIZE = 10
 OP_SIZE = 12
 NUMBER_CHAR = 0.6 * NUMBER_SIZE
 ROW_HEIGHT = 15
-WORD_WIDTH = 27  # the 'data' / 'grad' cells
+WORD_WIDTH = 30  # the 'data' / 'grad' cells: room for a wide sans-serif fallback font
 CELL_PAD = 6
 TEXT_CHAR = 0.62  # a generous average Helvetica advance, in ems: other renderers' fonts still fit
 OP_HEIGHT = 22
@@ -74,6 +73,7 @@ class DrawOptions:
     edge_labels: bool = False
     precision: int = 4
     legend: bool = True
+    wrap: int = 0  # > 0: layers per row of a long left-to-right drawing broken into rows
 
 
 @dataclass
@@ -167,8 +167,7 @@ class _Writer:
             label_width = text_width(label or "", TEXT_SIZE, bold=True) + CELL_PAD
             span = ' COLSPAN="2"' if self.stacked and show_numbers else ""
             cell_width = width - 2 if self.stacked else label_width
-            name = f"<B>{html_text(label)}</B>" if label else " "  # Graphviz rejects an empty <B></B>
-            cells.append(f'<TD{span} WIDTH="{cell_width:g}" HEIGHT="{ROW_HEIGHT}">{name}</TD>')
+            cells.append(f'<TD{span} WIDTH="{cell_width:g}" HEIGHT="{ROW_HEIGHT}">{_bold(label)}</TD>')
         for kind, text in (("data", self.data_text(v)), ("grad", self.grad_text(v))):
             if text:
                 shown = html_text(number_cell_text(text, self.number_width), None)
@@ -217,7 +216,7 @@ class _Writer:
                 text = op_text(v)
                 if text not in ops:
                     ops.append(text)
-        parts = _counted(children.values())
+        parts = counted_names(children.values())
         if parameters:
             parts.append(f"{parameters} parameter{'s' if parameters != 1 else ''}")
         if not children and ops:
@@ -250,27 +249,6 @@ class _Writer:
         if any(m in self.highlight or m is self.focus for m in box.members):
             attrs.update(color=HIGHLIGHT, penwidth="3")
         return f"{box.id} {_attributes(**attrs)}"
-
-
-_NUMBERED = re.compile(r"^([A-Za-z][A-Za-z_ -]*?) \d+$")
-
-
-def _counted(labels: Iterable[str]) -> list[str]:
-    """['neuron 0', 'neuron 1', 'layer 2'] -> ['2 neurons', '1 layer']; other names listed as they are."""
-    counts: dict[str, int] = {}
-    for label in labels:
-        match = _NUMBERED.match(label)
-        key = match.group(1) if match else "\0" + label
-        counts[key] = counts.get(key, 0) + 1
-    parts = []
-    for key, n in counts.items():
-        if key.startswith("\0"):
-            parts.append(key[1:] + (f" (×{n})" if n > 1 else ""))
-        else:
-            parts.append(f"{n} {key}{'s' if n != 1 and not key.endswith('s') else ''}")
-    if len(parts) > 4:
-        parts = [*parts[:3], f"{len(parts) - 3} more"]
-    return parts
 
 
 def dot_text(
@@ -366,8 +344,13 @@ def dot_text(
         stack.extend((True, child) for child in children)
 
     derivatives: dict[Value, Sequence[float]] = {}
+    # Wrapping: an edge from one row to the next does not push its head further along the flow,
+    # so the next row starts again at the left edge, below.
+    row = {node: r // options.wrap for node, r in s.ranks().items()} if options.wrap else {}
     for k, edge in enumerate(planned):
         attrs: dict[str, str] = {"id": f"e{k}"}
+        if row and row.get(edge.source, 0) != row.get(edge.target, 0):
+            attrs["constraint"] = "false"
         if isinstance(edge, Bundle):
             attrs.update(label=f"<{html_text(edge.label)}>", penwidth="2", fontcolor=EDGE_LABEL_COLOUR)
             if edge.tail is not None:
@@ -384,7 +367,7 @@ def dot_text(
                 derivatives[child] = local_derivatives(child)
             text = format_number(derivatives[child][edge.index], options.precision)
             attrs.update(headlabel=f"<{html_text(text)}>", fontcolor=EDGE_LABEL_COLOUR)
-            attrs.update(labeldistance="2.6", labelangle="-20")
+            attrs.update(labeldistance="2.2", labelangle="-40")
         if focus is not None and child is focus:
             attrs.update(color=HIGHLIGHT, penwidth="2")
         lines.append(f"{edge.source} -> {edge.target} {_attributes(**attrs)}")
@@ -402,17 +385,28 @@ def _graph_label(s: Structure, options: DrawOptions, caption: str | None, note: 
     if options.legend:
         present = {s.role(v) for v in s.values}
         cells = [
-            f'<TD BORDER="1" BGCOLOR="{ROLE_FILL[role]}">{_small(ROLE_NAMES[role])}</TD>'
+            f'<TD BORDER="1" BGCOLOR="{ROLE_FILL[role]}" WIDTH="{_legend_width(ROLE_NAMES[role])}">'
+            f"{_small(ROLE_NAMES[role])}</TD>"
             for role in ("input", "parameter", "intermediate", "output")
             if role in present
         ]
         if s.boxes:
-            cells.append(f'<TD BORDER="1" BGCOLOR="{BOX_FILL}">{_small("folded part")}</TD>')
+            folded = "folded part"
+            cells.append(f'<TD BORDER="1" BGCOLOR="{BOX_FILL}" WIDTH="{_legend_width(folded)}">{_small(folded)}</TD>')
         if cells:
             rows.append(f"<TR>{''.join(cells)}</TR>")
     if not rows:
         return ""
     return f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="2">{"".join(rows)}</TABLE>'
+
+
+def _bold(text: str | None) -> str:
+    """A label in bold; Graphviz refuses an empty <B></B>, so an empty label is an empty cell."""
+    return f"<B>{html_text(text)}</B>" if text else ""
+
+
+def _legend_width(name: str) -> int:
+    return round(text_width(name, SMALL_SIZE) + 6)
 
 
 def _small(text: str) -> str:

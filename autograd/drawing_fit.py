@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from valuegrad.autograd.drawing_dot import OP_HEIGHT, DrawOptions, _counted, _Writer, op_width
+from valuegrad.autograd.drawing_dot import OP_HEIGHT, DrawOptions, _Writer, op_width
 from valuegrad.autograd.drawing_structure import Structure
+from valuegrad.autograd.drawing_text import counted_names
 from valuegrad.autograd.engine import Value
 
 __all__ = ["FIT_WIDTH", "MAX_HEIGHT", "MAX_WIDTH", "Choice", "choose", "estimate_size"]
@@ -23,6 +24,7 @@ RANK_GAP = 16.0  # ranksep plus arrow heads
 NODE_GAP = 9.0  # nodesep
 CLUSTER_PAD = 14.0
 LEGEND_ENTRY = 62.0
+_ROW = 1 << 20  # estimate_size keys a wrapped layer as row * _ROW + layer
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Choice:
     rankdir: str
     width: float
     note: str | None
+    wrap: int = 0
 
 
 def estimate_size(structure: Structure, options: DrawOptions) -> tuple[float, float]:
@@ -38,16 +41,15 @@ def estimate_size(structure: Structure, options: DrawOptions) -> tuple[float, fl
     writer = _Writer(structure, options, None, set(), None, None)
 
     size: dict[str, tuple[float, float]] = {}
-    rank: dict[str, int] = {}
     for n, v in enumerate(structure.values):
         size[f"v{n}"] = writer.value_size(v)
         if v.parents:
             size[f"op{n}"] = (op_width(v), OP_HEIGHT)
     for box in structure.boxes.values():
         size[box.id] = writer.box_size(box)
-    for edge in structure.edges:  # edges come sources-first, so one pass layers them
-        rank.setdefault(edge.source, 0)
-        rank[edge.target] = max(rank.get(edge.target, 0), rank[edge.source] + 1)
+    rank = structure.ranks()
+    if options.wrap:  # row k holds layers k*wrap ... (k+1)*wrap - 1, stacked across the flow
+        rank = {node: r % options.wrap + _ROW * (r // options.wrap) for node, r in rank.items()}
     across: dict[int, float] = {}  # total extent of a rank across the flow
     along: dict[int, float] = {}  # largest extent of a rank along the flow
     horizontal = options.rankdir in ("LR", "RL")
@@ -57,8 +59,15 @@ def estimate_size(structure: Structure, options: DrawOptions) -> tuple[float, fl
         along[r] = max(along.get(r, 0.0), flow)
         across[r] = across.get(r, 0.0) + cross + NODE_GAP
     gaps = RANK_GAP + (22.0 if options.edge_labels else 0.0)
-    length = sum(along.values()) + gaps * max(len(along) - 1, 0)
-    breadth = max(across.values(), default=0.0)
+    if options.wrap:  # rows side by side across the flow: the longest row, the sum of the rows' breadths
+        by_row: dict[int, list[int]] = {}
+        for r in along:
+            by_row.setdefault(r // _ROW, []).append(r)
+        length = max(sum(along[r] for r in rs) + gaps * (len(rs) - 1) for rs in by_row.values())
+        breadth = sum(max(across[r] for r in rs) + 2 * RANK_GAP for rs in by_row.values())
+    else:
+        length = sum(along.values()) + gaps * max(len(along) - 1, 0)
+        breadth = max(across.values(), default=0.0)
     pad = 2 * CLUSTER_PAD * structure.depth + 16
     width, height = (length, breadth) if horizontal else (breadth, length)
     roles = {structure.role(v) for v in structure.values} | ({"box"} if structure.boxes else set())
@@ -101,10 +110,33 @@ def choose(
         candidates.append(choice)
     if not candidates:
         return tried
-    return min(candidates, key=lambda c: c.width)
+    best = min(candidates, key=lambda c: c.width)
+    if rankdir in ("auto", "LR"):
+        wrapped = _wrapped(best.structure, options)
+        if wrapped is not None:
+            return wrapped
+    return best
+
+
+def _wrapped(structure: Structure, options: DrawOptions) -> Choice | None:
+    """A long left-to-right drawing broken into rows that fit the column, if that fits."""
+    flow = replace(options, rankdir="LR")
+    width, _ = estimate_size(structure, flow)
+    layers = max(structure.ranks().values(), default=0) + 1
+    per_row = max(2, int(layers * FIT_WIDTH / max(width, 1.0)))
+    if per_row >= layers:
+        return None
+    wrapped = replace(flow, wrap=per_row)
+    width, height = estimate_size(structure, wrapped)
+    if width > MAX_WIDTH or height > 2 * MAX_HEIGHT:
+        return None
+    rows = (layers + per_row - 1) // per_row
+    return Choice(
+        structure, "LR", width, f"wrapped into {rows} rows to fit; rankdir='TB' draws one long column", per_row
+    )
 
 
 def _note(structure: Structure) -> str:
     """What auto-collapse folded, in the boxes' own words: 'folded 17 neurons into boxes ...'."""
-    what = ", ".join(_counted(box.steps[-1][1] for box in structure.boxes.values()))
+    what = ", ".join(counted_names(box.steps[-1][1] for box in structure.boxes.values()))
     return f"folded {what} into boxes to fit (collapse={structure.collapse}); collapse=None draws every node"

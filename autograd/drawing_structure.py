@@ -253,6 +253,20 @@ class Structure:
     def label(self, v: Value) -> str | None:
         return self.shown_label.get(v)
 
+    def ranks(self) -> dict[str, int]:
+        """Each drawn node's layer along the flow (longest path from a source), roughly as dot
+        ranks it; a leaf sits one layer before its first use. One pass: edges come sources-first."""
+        rank: dict[str, int] = {}
+        for edge in self.edges:
+            rank.setdefault(edge.source, 0)
+            rank[edge.target] = max(rank.get(edge.target, 0), rank[edge.source] + 1)
+        targets = {edge.target for edge in self.edges}
+        for edge in self.edges:
+            if edge.source not in targets:
+                first_use = rank[edge.target] - 1
+                rank[edge.source] = first_use if rank[edge.source] == 0 else min(rank[edge.source], first_use)
+        return rank
+
     def box_outputs(self, box: Box) -> list[Value]:
         """The members of ``box`` that something outside it uses (or that are the output)."""
         outputs = []

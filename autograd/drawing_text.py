@@ -7,9 +7,11 @@ a label can never add or change a node, whatever it contains.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
+from collections.abc import Iterable
 
-__all__ = ["LABEL_DISPLAY_LIMIT", "format_number", "html_text", "number_cell_text"]
+__all__ = ["LABEL_DISPLAY_LIMIT", "counted_names", "format_number", "html_text", "number_cell_text"]
 
 LABEL_DISPLAY_LIMIT = 120  # characters of a user label shown; the rest is elided
 
@@ -69,3 +71,24 @@ def number_cell_text(text: str, width: int) -> str:
     """``text`` right-aligned in ``width`` characters: in the monospace number cells every
     string of one drawing has the same length, so swapping one for another moves nothing."""
     return text.rjust(width)
+
+
+_NUMBERED = re.compile(r"^([A-Za-z][A-Za-z_ -]*?) \d+$")
+
+
+def counted_names(labels: Iterable[str]) -> list[str]:
+    """['neuron 0', 'neuron 1', 'layer 2'] -> ['2 neurons', '1 layer']; other names listed as they are."""
+    counts: dict[str, int] = {}
+    for label in labels:
+        match = _NUMBERED.match(label)
+        key = match.group(1) if match else "\0" + label
+        counts[key] = counts.get(key, 0) + 1
+    parts = []
+    for key, n in counts.items():
+        if key.startswith("\0"):
+            parts.append(key[1:] + (f" (×{n})" if n > 1 else ""))
+        else:
+            parts.append(f"{n} {key}{'s' if n != 1 and not key.endswith('s') else ''}")
+    if len(parts) > 4:
+        parts = [*parts[:3], f"{len(parts) - 3} more"]
+    return parts

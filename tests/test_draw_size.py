@@ -38,7 +38,7 @@ def shown(svg: str) -> tuple[float, float]:
 
 def assert_readable(svg: str, what: str) -> None:
     width, smallest = shown(svg)
-    assert width <= COLUMN_PX
+    assert width <= COLUMN_PX + 1e-6
     assert smallest >= SMALLEST_TEXT_PX, f"{what}: smallest text {smallest:.1f} px at {width:.0f} px wide"
 
 
@@ -126,3 +126,12 @@ def test_every_graph_a_notebook_shows_is_readable(path: Path, tmp_path: Path) ->
     assert pictures, f"{path.name} draws no graph"
     for i, svg in enumerate(pictures):
         assert_readable(svg if isinstance(svg, str) else "".join(svg), f"{path.name} picture {i}")
+
+
+def test_a_long_chain_is_wrapped_to_fit() -> None:
+    z = Value(0.1, label="z")
+    w = z
+    for _ in range(60):
+        w = w.sin()
+    w.backward()
+    assert_readable(draw(w, max_nodes=None).svg(), "a 60-step chain")

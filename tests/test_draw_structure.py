@@ -214,3 +214,23 @@ def test_named_inputs_stay_nodes_when_their_scope_is_folded() -> None:
     source = draw(h, collapse=1, params=[w]).source
     assert source.count('shape="box3d"') == 2
     assert "<B>x1</B>" in source and "<B>x2</B>" in source
+
+
+def test_a_long_chain_wraps_into_rows() -> None:
+    z = Value(0.1, label="z")
+    w = z
+    for _ in range(60):
+        w = w.sin()
+    graph = draw(w, max_nodes=None)
+    rows = int(re.search(r"wrapped into (\d+) rows", graph.source).group(1))  # type: ignore[union-attr]
+    assert rows > 2
+    assert graph.source.count('constraint="false"') == rows - 1  # one edge from each row to the next
+    assert "wrapped" not in draw(w, max_nodes=None, rankdir="TB").source
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_boxes_without_numbers_or_labels_still_render(rankdir: str) -> None:
+    x = Value(1.0, label="x")
+    y = (x * 2).tanh()
+    graph = draw(y, rankdir=rankdir, show_data=False, show_grad=False)
+    assert len(re.findall(r'class="node"', graph.svg())) == graph.node_count == 5
