@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ __all__ = [
     "Graph",
     "GraphTooLargeError",
     "RenderError",
+    "Walkthrough",
     "draw",
     "draw_backward",
     "html_text",
@@ -54,7 +55,7 @@ HIGHLIGHT = "#dc2626"
 EDGE_LABEL_COLOUR = "#4b5563"
 PENDING_GRAD = "?"
 
-SAVE_FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
+SAVE_FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".html": "html"}
 
 
 class GraphTooLargeError(ValueError):
@@ -131,6 +132,7 @@ class Graph:
         self.node_count = node_count
         self.edge_count = edge_count
         self._svg_cache: tuple[str, str] | None = None
+        self._drawn: tuple[Value, _Layout, int] | None = None  # root, layout, precision: for the page's hover text
 
     @property
     def source(self) -> str:
@@ -159,7 +161,11 @@ class Graph:
         return target
 
     def render(self, output_format: str) -> bytes:
-        """The graph as bytes in ``output_format``: 'dot' (the source itself), 'svg' or 'png'."""
+        """The graph as bytes in ``output_format``: 'dot' (the source itself), 'svg', 'png' or 'html'."""
+        if output_format == "html":  # a page with hover text, zoom and pan (player.py)
+            from valuegrad.autograd.player import graph_page
+
+            return graph_page(self).encode("utf-8")
         if output_format == "dot":
             return self.source.encode("utf-8")
         if output_format == "svg":
@@ -175,49 +181,6 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<Graph: {self.node_count} nodes, {self.edge_count} edges; .svg(), .save(path), .source>"
-
-
-class BackwardFrame(Graph):
-    """One step of ``draw_backward``: the graph with the adjoints known after processing ``node``.
-
-    ``step`` counts from 0, ``node`` is the Value processed in this step, and
-    ``adjoints`` maps every Value reached so far to its adjoint at this point.
-    """
-
-    def __init__(
-        self,
-        digraph: graphviz.Digraph,
-        node_count: int,
-        edge_count: int,
-        *,
-        step: int,
-        node: Value,
-        adjoints: dict[Value, float],
-    ) -> None:
-        super().__init__(digraph, node_count, edge_count)
-        self.step = step
-        self.node = node
-        self.adjoints = adjoints
-
-    def __repr__(self) -> str:
-        return f"<BackwardFrame {self.step}: {self.node_count} nodes; .svg(), .save(path), .adjoints>"
-
-
-def save_frames(
-    frames: Iterable[Graph], directory: str | os.PathLike[str], output_format: str = "svg", prefix: str = "frame"
-) -> list[Path]:
-    """Save frames as ``directory/frame_000.svg``, ``frame_001.svg``, ...; returns the paths written."""
-    suffix = "." + output_format.lower().lstrip(".")
-    if suffix not in SAVE_FORMATS:
-        known = ", ".join(sorted(f.lstrip(".") for f in SAVE_FORMATS))
-        raise ValueError(f"unknown frame format {output_format!r}: use one of {known}")
-    if not prefix or any(sep in prefix for sep in ("/", "\\", os.sep)) or prefix.startswith("."):
-        raise ValueError(f"prefix {prefix!r} must be a plain file-name prefix such as 'frame'")
-    frame_list = list(frames)
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    width = max(3, len(str(len(frame_list) - 1)))
-    return [frame.save(folder / f"{prefix}_{i:0{width}d}{suffix}") for i, frame in enumerate(frame_list)]
 
 
 # ------------------------------------------------------------------ options
@@ -374,16 +337,6 @@ def _role(v: Value, root: Value) -> str:
     return "interior"
 
 
-@dataclass
-class _Frame:
-    """What a backward-walkthrough frame adds to a drawing."""
-
-    step: int
-    adjoints: Mapping[Value, float]
-    focus: Value
-    caption: str
-
-
 def _box_outputs(root: Value, order: Sequence[Value], layout: _Layout) -> dict[Steps, list[Value]]:
     """For each module box, the folded values that something outside the box (or the caller) uses."""
     outputs: dict[Steps, list[Value]] = {}
@@ -401,34 +354,30 @@ def _box_outputs(root: Value, order: Sequence[Value], layout: _Layout) -> dict[S
     return outputs
 
 
-def _grad_shown(v: Value, frame: _Frame | None) -> float | None:
-    return v.grad if frame is None else frame.adjoints.get(v)
-
-
-def _numbers_line(v: Value, options: _Options, frame: _Frame | None) -> str:
+def _numbers_line(v: Value, options: _Options, grad_text: str | None) -> str:
     parts = []
     if options.show_data:
         parts.append("data " + format_number(v.data, options.precision))
-    if options.show_grad:
-        grad = _grad_shown(v, frame)
-        parts.append("grad " + (PENDING_GRAD if grad is None else format_number(grad, options.precision)))
+    if options.show_grad and grad_text is None:  # a frame template leaves box grads out: they change
+        parts.append("grad " + format_number(v.grad, options.precision))
     return " ".join(parts)
 
 
-def _value_label(v: Value, role: str, options: _Options, grad: float | None, highlighted: bool) -> str:
+def _value_label(v: Value, role: str, options: _Options, grad_text: str, highlighted: bool) -> str:
     # An unlabelled value gets no empty label cell (unless it would have no cells at all).
     cells = [html_text(v.label or "")] if v.label or not (options.show_data or options.show_grad) else []
     if options.show_data:
         cells.append("data " + format_number(v.data, options.precision))
     if options.show_grad:
-        cells.append("grad " + (PENDING_GRAD if grad is None else format_number(grad, options.precision)))
+        cells.append(grad_text)
     border = f' border="3" color="{HIGHLIGHT}"' if highlighted else ' border="0"'
     row = "".join(f"<td>{cell}</td>" for cell in cells)
     table = f'<table{border} cellborder="1" cellspacing="0" cellpadding="4" bgcolor="{ROLE_FILL[role]}">'
     return f"<{table}<tr>{row}</tr></table>>"
 
 
-def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame | None) -> Graph:
+def _build(root: Value, options: _Options, highlight: set[Value], grad_text: str | None = None) -> Graph:
+    """The drawing; ``grad_text`` (for the backward player's template) replaces every grad cell's text."""
     order = topological_order(root)
     layout = _Layout(order, options.collapse)
     if options.max_nodes is not None and layout.node_count > options.max_nodes:
@@ -448,8 +397,7 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
                     cluster_children[prefix[:-1]].append(prefix)
         return cluster_nodes[steps]
 
-    focus = {frame.focus} if frame is not None else set()
-    highlighted_boxes = {layout.box_of[v] for v in highlight | focus if v in layout.box_of}
+    highlighted_boxes = {layout.box_of[v] for v in highlight if v in layout.box_of}
     box_outputs = _box_outputs(root, order, layout)
     declared_boxes: set[Steps] = set()
     for v in order:
@@ -463,7 +411,7 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
             text = f"<b>{html_text(box[-1])}</b><br/>{size} value{'s' if size != 1 else ''}"
             outputs = box_outputs.get(box, [])
             if len(outputs) == 1:  # one output (a neuron's activation, say): show its numbers
-                numbers = _numbers_line(outputs[0], options, frame)
+                numbers = _numbers_line(outputs[0], options, grad_text)
                 text += f"<br/>out: {numbers}" if numbers else ""
             fill = ROLE_FILL["output"] if role == "output" else BOX_FILL
             box_attrs = {"label": f"<{text}>", "shape": "box3d", "style": "filled", "fillcolor": fill}
@@ -475,19 +423,14 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
         if v in layout.op_id:
             op_attrs = {"label": f"<{html_text(v.op_symbol or '')}>", "shape": "ellipse", "style": "filled"}
             op_attrs["fillcolor"] = OP_FILL
-            if frame is not None and v is frame.focus:
-                op_attrs.update(color=HIGHLIGHT, penwidth="3")
             statements.append(f"{layout.op_id[v]} {_attributes(**op_attrs)}")
-        grad = _grad_shown(v, frame)
-        is_highlighted = v in highlight or (frame is not None and v is frame.focus)
-        label = _value_label(v, _role(v, root), options, grad, is_highlighted)
+        shown = "grad " + format_number(v.grad, options.precision) if grad_text is None else grad_text
+        label = _value_label(v, _role(v, root), options, shown, v in highlight)
         statements.append(f"{layout.value_id[v]} {_attributes(label=label, shape='plaintext')}")
 
     lines: list[str] = [f'graph [rankdir={options.rankdir} fontname="Helvetica"]']
     lines.append('node [fontname="Helvetica" fontsize="12" margin="0.05"]')
     lines.append('edge [fontname="Helvetica" fontsize="10"]')
-    if frame is not None:
-        lines.append(f'graph [label=<{html_text(frame.caption, None)}> labelloc="t" labeljust="l"]')
     # Clusters, nested by module path, emitted without recursion (paths can be long).
     cluster_number = 0
     stack: list[tuple[bool, Steps]] = [(True, ())]
@@ -510,7 +453,6 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
 
     edge_count = 0
     box_edges: set[tuple[str, str]] = set()
-    active = frame.focus if frame is not None else None
     for v in order:
         parents = v.parents
         if not parents:
@@ -531,8 +473,6 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
             if derivative is not None:
                 attrs["label"] = f"<{html_text(format_number(derivative, options.precision))}>"
                 attrs["fontcolor"] = EDGE_LABEL_COLOUR
-            if v is active:
-                attrs.update(color=HIGHLIGHT, penwidth="2")
             suffix = f" {_attributes(**attrs)}" if attrs else ""
             lines.append(f"{layout.representative(p)} -> {layout.op_id[v]}{suffix}")
             edge_count += 1
@@ -542,11 +482,9 @@ def _build(root: Value, options: _Options, highlight: set[Value], frame: _Frame 
     import graphviz
 
     digraph = graphviz.Digraph(name="valuegrad", body=[f"\t{line}\n" for line in lines])
-    if frame is None:
-        return Graph(digraph, layout.node_count, edge_count)
-    return BackwardFrame(
-        digraph, layout.node_count, edge_count, step=frame.step, node=frame.focus, adjoints=dict(frame.adjoints)
-    )
+    graph = Graph(digraph, layout.node_count, edge_count)
+    graph._drawn = (root, layout, options.precision)
+    return graph
 
 
 # ------------------------------------------------------------------ public API
@@ -580,55 +518,5 @@ def draw(
     return _build(root, options, _highlighted(highlight, root), None)
 
 
-def _node_name(v: Value) -> str:
-    if v.label:
-        return v.label
-    return f"the output of {v.op_symbol}" if v.op_symbol else "an unnamed leaf"
-
-
-def draw_backward(
-    root: Value,
-    *,
-    rankdir: str = "LR",
-    show_data: bool = True,
-    edge_labels: bool = True,
-    precision: int = 4,
-    collapse: int | None = None,
-    max_nodes: int | None = DEFAULT_MAX_NODES,
-) -> Iterator[BackwardFrame]:
-    """Backpropagation step by step: one frame per node, in reverse topological order.
-
-    Frame k outlines the node being processed (its adjoint is final) and its
-    incoming edges, and shows every adjoint filled in so far; adjoints not yet
-    reached show ``?``. Each frame's ``adjoints`` maps Values to those numbers.
-    They are computed from ``local_derivatives`` exactly as ``backward()`` does
-    (same order, same float arithmetic), so the last frame's adjoints equal the
-    ``.grad`` a fresh ``backward()`` gives (gradient hooks are not applied).
-    ``.grad`` itself is not touched. Save the frames with ``save_frames``.
-    """
-    root = _check_root(root, "draw_backward")
-    options = _check_options(rankdir, show_data, True, edge_labels, precision, collapse, max_nodes)
-    order = topological_order(root)
-    layout = _Layout(order, options.collapse)
-    if options.max_nodes is not None and layout.node_count > options.max_nodes:
-        raise GraphTooLargeError(_too_large_message(order, layout, options))
-    return _backward_frames(root, order, options)
-
-
-def _backward_frames(root: Value, order: list[Value], options: _Options) -> Iterator[BackwardFrame]:
-    adjoints: dict[Value, float] = {root: 1.0}
-    total = len(order)
-    for step, node in enumerate(reversed(order)):
-        node_adjoint = adjoints[node]  # final: every consumer of ``node`` came earlier
-        parents = node.parents
-        adjoint_text = format_number(node_adjoint, options.precision)
-        if parents:
-            for parent, derivative in zip(parents, local_derivatives(node)):
-                adjoints[parent] = adjoints.get(parent, 0.0) + node_adjoint * derivative
-            what = f"its adjoint {adjoint_text} is final; each input a gets ā += {adjoint_text} · ∂/∂a (edge label)"
-        else:
-            what = f"a leaf: its gradient {adjoint_text} is complete"
-        caption = f"backward step {step + 1}/{total}: {_node_name(node)} — {what}"
-        built = _build(root, options, set(), _Frame(step, adjoints, node, caption))
-        assert isinstance(built, BackwardFrame)
-        yield built
+# The backward walkthrough lives in player.py; these names stay importable from here.
+from valuegrad.autograd.player import BackwardFrame, Walkthrough, draw_backward, save_frames  # noqa: E402

@@ -1,0 +1,153 @@
+"""One Graphviz SVG, rendered once, turned into a template whose text and colours can change.
+
+The backward player draws every frame on the same layout: Graphviz runs once, on a drawing
+whose grad cells all hold the same widest text (so every cell has one fixed width), and each
+frame is that SVG with only three kinds of slot filled in: a node's or edge's ``class``
+(highlights are CSS classes), a grad cell's text, and a node's ``<title>`` (hover text).
+
+Groups are found by their ``<title>``, which Graphviz fills with the DOT node name -- a name
+we made (``n3``), never user text. Each group is given that name as its ``id`` (edges get
+``e0``, ``e1``, ... in drawing order), and a value node's grad cell text the id ``<name>-grad``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+__all__ = ["STYLE", "SvgTemplate", "parse_svg"]
+
+# Highlights as classes, so a frame changes attributes, never geometry.
+STYLE = (
+    "<style>"
+    ".changed .grad-cell{fill:#fde047}"
+    ".changed .grad-text{font-weight:bold}"
+    ".focus>polygon:first-of-type,.focus>ellipse{stroke:#dc2626;stroke-width:3px}"
+    ".active>path{stroke:#dc2626;stroke-width:2px}"
+    ".active>polygon{stroke:#dc2626;fill:#dc2626}"
+    ".caption{font-family:Helvetica,Arial,sans-serif;font-size:14px}"
+    "</style>"
+)
+
+_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>([^<]*)</title>')
+_TEXT = re.compile(r"<text([^>]*)>([^<]*)</text>")
+_POLYGON = re.compile(r"<polygon([^>]*?)/>")
+_POINTS = re.compile(r'points="([^"]*)"')
+_X = re.compile(r'\s(?:x|text-anchor)="[^"]*"')
+_SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
+_VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
+_SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
+
+Slot = tuple[str, str]  # (kind, group id): kind is "class", "title" or "grad"
+
+
+@dataclass(frozen=True)
+class SvgTemplate:
+    """The SVG as literal pieces and slots; ``edges`` maps an edge id to its (tail, head) node names."""
+
+    head: str  # the attributes of the <svg> element, without width/height/viewBox
+    view_box: tuple[float, float, float, float]
+    parts: tuple[str | Slot, ...]
+    kinds: Mapping[str, str]  # group id -> "node" or "edge"
+    edges: Mapping[str, tuple[str, str]]
+
+    def body(self, classes: Mapping[str, str], grads: Mapping[str, str], titles: Mapping[str, str]) -> str:
+        """The SVG's content with the slots filled; missing classes are plain, missing titles empty."""
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            kind, key = part
+            if kind == "class":
+                extra = classes.get(key)
+                out.append(self.kinds[key] + (" " + extra if extra else ""))
+            elif kind == "grad":
+                out.append(html.escape(grads.get(key, ""), quote=False))
+            else:
+                out.append(html.escape(titles.get(key, ""), quote=False))
+        return "".join(out)
+
+    @property
+    def natural_width(self) -> float:
+        """The drawing's width in CSS pixels (Graphviz sizes are in points)."""
+        return self.view_box[2] * 4 / 3
+
+    def inline(self, body: str) -> str:
+        """The SVG as an element of an HTML page (``id="drawing"``), scaled by CSS."""
+        x, y, w, h = self.view_box
+        return f'<svg id="drawing" viewBox="{x:.2f} {y:.2f} {w:.2f} {h:.2f}"{self.head}>{STYLE}{body}</svg>'
+
+    def document(self, body: str, *, top: float = 0.0, extra: str = "") -> str:
+        """A standalone SVG: ``top`` more units of room above the drawing, ``extra`` drawn there."""
+        x, y, w, h = self.view_box
+        size = f'width="{w:.0f}pt" height="{h + top:.0f}pt" viewBox="{x:.2f} {y - top:.2f} {w:.2f} {h + top:.2f}"'
+        return f"<svg {size}{self.head}>{STYLE}{extra}{body}</svg>\n"
+
+
+def _cell_centre(polygon_attributes: str) -> float:
+    points = _POINTS.search(polygon_attributes)
+    if points is None:
+        raise ValueError("a grad cell's border has no points")
+    xs = [float(pair.split(",")[0]) for pair in points.group(1).split()]
+    return (min(xs) + max(xs)) / 2
+
+
+def _grad_cell(group: str, key: str) -> list[str | Slot]:
+    """The group with its last cell (the grad) marked: border classed, text centred and slotted."""
+    texts = list(_TEXT.finditer(group))
+    if not texts:
+        return [group]
+    text = texts[-1]
+    borders = [p for p in _POLYGON.finditer(group, 0, text.start())]
+    if not borders:
+        return [group]
+    border = borders[-1]
+    centre = _cell_centre(border.group(1))
+    attributes = _X.sub("", text.group(1))
+    opening = f'<text id="{key}-grad" class="grad-text" text-anchor="middle" x="{centre:.2f}"{attributes}>'
+    return [
+        group[: border.start()],
+        f'<polygon class="grad-cell"{border.group(1)}/>',
+        group[border.end() : text.start()],
+        opening,
+        ("grad", key),
+        "</text>" + group[text.end() :],
+    ]
+
+
+def parse_svg(svg: str, grad_nodes: Collection[str]) -> SvgTemplate:
+    """Slot Graphviz's ``svg``; the nodes named in ``grad_nodes`` have a grad cell as their last cell."""
+    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
+    opening = _SVG_OPEN.search(svg)
+    if opening is None:
+        raise ValueError("dot's output has no <svg> element")
+    view_box = _VIEWBOX.search(opening.group(1))
+    if view_box is None:
+        raise ValueError("dot's <svg> element has no viewBox")
+    head = _SIZE.sub("", _VIEWBOX.sub("", opening.group(1))).rstrip()
+    content = svg[opening.end() : svg.rindex("</svg>")]
+    parts: list[str | Slot] = []
+    kinds: dict[str, str] = {}
+    edges: dict[str, tuple[str, str]] = {}
+    position = 0
+    for match in _GROUP.finditer(content):
+        kind, title = match.group(1), html.unescape(match.group(2))
+        if kind == "edge":
+            key = f"e{len(edges)}"
+            tail, _, head_name = title.partition("->")
+            edges[key] = (tail, head_name)
+        else:
+            key = title
+        kinds[key] = kind
+        parts += [content[position : match.start()], f'<g id="{key}" class="', ("class", key)]
+        parts += ['">\n<title>', ("title", key), "</title>"]
+        end = content.index("</g>", match.end())
+        group = content[match.end() : end]
+        parts += _grad_cell(group, key) if key in grad_nodes else [group]
+        position = end
+    parts.append(content[position:])
+    box = tuple(float(view_box.group(i)) for i in range(1, 5))
+    return SvgTemplate(" " + head.strip(), box, tuple(parts), kinds, edges)  # type: ignore[arg-type]
