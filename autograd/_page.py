@@ -14,6 +14,10 @@ from typing import Any
 
 __all__ = ["page", "script_json"]
 
+# The drawing shrinks to the page's width, but no further than this: Graphviz's 10 pt edge
+# labels stay at 9 px or more; a wider drawing scrolls sideways (or zoom with the wheel).
+MIN_SCALE = 0.7
+
 # Shared by the player and the static graph; without frames the controls are hidden.
 _SCRIPT = """
 (function () {
@@ -36,6 +40,8 @@ _SCRIPT = """
     for (const e of svg.querySelectorAll(".changed, .focus, .active")) e.classList.remove("changed", "focus", "active");
     const f = frames[current];
     mark(f.changed, "changed"); mark(f.focus, "focus"); mark(f.edges, "active");
+    const focus = document.getElementById(f.focus[0]);  // a wide drawing scrolls to the step
+    if (focus) focus.scrollIntoView({ block: "nearest", inline: "center" });
     document.getElementById("caption").textContent = f.caption;
     document.getElementById("counter").textContent = (current + 1) + " / " + frames.length;
   }
@@ -95,6 +101,7 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 12px; color: #111827; 
 #controls button { font-size: 15px; padding: 4px 14px; }
 #counter { font-size: 15px; color: #4b5563; }
 #caption { white-space: pre-line; font-size: 16px; line-height: 1.5; min-height: 3em; margin-bottom: 8px; }
+#view { overflow-x: auto; }
 #drawing { width: 100%; height: auto; cursor: grab; touch-action: none; }
 #tooltip { position: fixed; white-space: pre; background: #111827; color: #f9fafb; font-size: 14px;
            padding: 6px 9px; border-radius: 4px; pointer-events: none; }
@@ -127,9 +134,10 @@ def page(title: str, svg: str, data: dict[str, Any], natural_width: float) -> st
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n"
-        f"<style>{_CSS}#drawing {{ max-width: {natural_width:.0f}px; }}</style>\n"
+        f"<style>{_CSS}#drawing {{ max-width: {natural_width:.0f}px; min-width: {natural_width * MIN_SCALE:.0f}px; }}"
+        "</style>\n"
         "</head>\n<body>\n"
-        f"{controls}\n{svg}\n"
+        f'{controls}\n<div id="view">{svg}</div>\n'
         '<div id="tooltip" hidden></div>\n'
         f'<script type="application/json" id="data">{script_json(data)}</script>\n'
         f"<script>{_SCRIPT}</script>\n"

@@ -363,9 +363,10 @@ def _numbers_line(v: Value, options: _Options, grad_text: str | None) -> str:
     return " ".join(parts)
 
 
-def _value_label(v: Value, role: str, options: _Options, grad_text: str, highlighted: bool) -> str:
+def _value_label(v: Value, role: str, options: _Options, grad_text: str, highlighted: bool, name: str | None) -> str:
     # An unlabelled value gets no empty label cell (unless it would have no cells at all).
-    cells = [html_text(v.label or "")] if v.label or not (options.show_data or options.show_grad) else []
+    name = v.label or name
+    cells = [html_text(name or "")] if name or not (options.show_data or options.show_grad) else []
     if options.show_data:
         cells.append("data " + format_number(v.data, options.precision))
     if options.show_grad:
@@ -376,8 +377,15 @@ def _value_label(v: Value, role: str, options: _Options, grad_text: str, highlig
     return f"<{table}<tr>{row}</tr></table>>"
 
 
-def _build(root: Value, options: _Options, highlight: set[Value], grad_text: str | None = None) -> Graph:
-    """The drawing; ``grad_text`` (for the backward player's template) replaces every grad cell's text."""
+def _build(
+    root: Value,
+    options: _Options,
+    highlight: set[Value],
+    grad_text: str | None = None,
+    names: dict[Value, str] | None = None,
+) -> Graph:
+    """The drawing. For the backward player's template: ``grad_text`` replaces every grad
+    cell's text, and ``names`` label the unlabelled values its captions talk about."""
     order = topological_order(root)
     layout = _Layout(order, options.collapse)
     if options.max_nodes is not None and layout.node_count > options.max_nodes:
@@ -425,7 +433,7 @@ def _build(root: Value, options: _Options, highlight: set[Value], grad_text: str
             op_attrs["fillcolor"] = OP_FILL
             statements.append(f"{layout.op_id[v]} {_attributes(**op_attrs)}")
         shown = "grad " + format_number(v.grad, options.precision) if grad_text is None else grad_text
-        label = _value_label(v, _role(v, root), options, shown, v in highlight)
+        label = _value_label(v, _role(v, root), options, shown, v in highlight, (names or {}).get(v))
         statements.append(f"{layout.value_id[v]} {_attributes(label=label, shape='plaintext')}")
 
     lines: list[str] = [f'graph [rankdir={options.rankdir} fontname="Helvetica"]']

@@ -18,7 +18,7 @@ from typing import Any
 
 from valuegrad.autograd import _checks
 from valuegrad.autograd._files import write_text_atomic
-from valuegrad.autograd._page import page
+from valuegrad.autograd._page import MIN_SCALE, page
 from valuegrad.autograd._svg_slots import SvgTemplate, parse_svg
 from valuegrad.autograd.drawing import (
     DEFAULT_MAX_NODES,
@@ -249,7 +249,7 @@ class Walkthrough:
             texts = {self._grad_text(f.adjoints, v) for f in self.frames for v in layout.value_id}
             texts.add(self._grad_text({}, self.root))
             widest = "grad " + "8" * (max(len(t) for t in texts) - len("grad "))
-            graph = _build(self.root, self._options, set(), grad_text=widest)
+            graph = _build(self.root, self._options, set(), grad_text=widest, names=_names(layout.order))
             self._template = parse_svg(graph.svg(), set(layout.value_id.values()))
         return self._template
 
@@ -324,7 +324,7 @@ class Walkthrough:
     def _repr_html_(self) -> str:
         """In Jupyter: the player, in an iframe so its ids and keys stay its own."""
         template = self.template()
-        scale = min(1.0, 960 / template.natural_width)
+        scale = max(MIN_SCALE, min(1.0, 960 / template.natural_width))
         height = template.view_box[3] * 4 / 3 * scale + 170
         document = html.escape(self.html(), quote=True)
         return f'<iframe srcdoc="{document}" style="width:100%;height:{height:.0f}px;border:0"></iframe>'
