@@ -146,9 +146,10 @@ def test_sympy_is_not_imported_by_autograd() -> None:
     import subprocess
     import sys
 
-    code = "import sys, autograd, autograd.testing; print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
+    code = "import sys, valuegrad.autograd, valuegrad.autograd.testing\n"
+    code += "print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "True"]
-    code = "import sys, autograd; print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
+    code = "import sys, valuegrad.autograd; print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]

@@ -28,7 +28,7 @@ def _sympy() -> Any:
     try:
         import sympy
     except ImportError as error:  # pragma: no cover - sympy is in the test extra
-        raise ImportError("SymPy twins need sympy: pip install 'valuegrad[test]'") from error
+        raise ImportError("SymPy twins need sympy: pip install 'valuegrad[testing]'") from error
     return sympy
 
 
