@@ -29,16 +29,12 @@ if TYPE_CHECKING:  # imported lazily at draw time: `import autograd` stays fast
     import graphviz
 
 __all__ = [
-    "BackwardFrame",
     "DotNotFoundError",
     "Graph",
     "GraphTooLargeError",
     "RenderError",
-    "Walkthrough",
     "draw",
-    "draw_backward",
     "html_text",
-    "save_frames",
 ]
 
 DEFAULT_MAX_NODES = 500
@@ -526,5 +522,14 @@ def draw(
     return _build(root, options, _highlighted(highlight, root), None)
 
 
-# The backward walkthrough lives in player.py; these names stay importable from here.
-from valuegrad.autograd.player import BackwardFrame, Walkthrough, draw_backward, save_frames  # noqa: E402
+# The backward walkthrough lives in player.py, which imports this module; its names stay
+# importable from here, loaded on first use.
+_MOVED_TO_PLAYER = frozenset({"BackwardFrame", "Walkthrough", "draw_backward", "save_frames"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_PLAYER:
+        from valuegrad.autograd import player
+
+        return getattr(player, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
