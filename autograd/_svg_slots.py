@@ -80,9 +80,11 @@ class SvgTemplate:
         x, y, w, h = self.view_box
         return f'<svg id="drawing" viewBox="{x:.2f} {y:.2f} {w:.2f} {h:.2f}"{self.head}>{STYLE}{body}</svg>'
 
-    def document(self, body: str, *, top: float = 0.0, extra: str = "") -> str:
-        """A standalone SVG: ``top`` more units of room above the drawing, ``extra`` drawn there."""
+    def document(self, body: str, *, top: float = 0.0, width: float = 0.0, extra: str = "") -> str:
+        """A standalone SVG: ``top`` more units of room above the drawing (at least ``width``
+        wide), ``extra`` drawn there."""
         x, y, w, h = self.view_box
+        w = max(w, width)
         size = f'width="{w:.0f}pt" height="{h + top:.0f}pt" viewBox="{x:.2f} {y - top:.2f} {w:.2f} {h + top:.2f}"'
         return f"<svg {size}{self.head}>{STYLE}{extra}{body}</svg>\n"
 

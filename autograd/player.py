@@ -39,8 +39,9 @@ __all__ = ["BackwardFrame", "Contribution", "Walkthrough", "draw_backward", "gra
 
 PLAY_INTERVAL_MS = 1200
 MAX_CAPTION_LABEL = 32  # characters of a label shown in a caption
+_ARITHMETIC = ("+", "-", "*", "/")
 MAX_FORMULA_NAME = 16  # longer formulas name a value by its number instead
-CAPTION_LINE_HEIGHT = 18  # SVG units per caption line in a saved frame
+CAPTION_MIN_PX = 11  # a saved frame's caption, at least, is readable in a 1000 px column
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,18 @@ def _names(order: Sequence[Value]) -> dict[Value, str]:
         inner = [f"({names[p]})" if p in formulas else names[p] for p in v.parents]
         symbol = v.op_symbol or ""
         formula = ""
-        if len(inner) == 2 and symbol in ("+", "-", "*", "/"):
+        if len(inner) == 2 and symbol in _ARITHMETIC:
             formula = inner[0] + symbol + inner[1]
         elif len(inner) == 1 and symbol.isidentifier():
             formula = f"{symbol}({names[v.parents[0]]})"
-        if formula and len(formula) <= MAX_FORMULA_NAME:
+        elif len(inner) == 1 and symbol in _ARITHMETIC:  # -x
+            formula = symbol + inner[0]
+        elif len(inner) == 1 and symbol[:1] in _ARITHMETIC:  # a folded constant: x * 2
+            formula = inner[0] + symbol.replace(" ", "")
+        elif len(inner) == 1 and symbol[-1:] in _ARITHMETIC:  # 2 - x
+            formula = symbol.replace(" ", "") + inner[0]
+        numbered = any(names[p].startswith("#") and not p.label for p in v.parents)
+        if formula and len(formula) <= MAX_FORMULA_NAME and not numbered:
             names[v] = formula
             formulas.add(v)
         else:
@@ -279,14 +287,20 @@ class Walkthrough:
         grads = {key: self._grad_text(frame.adjoints, v) for v, key in values.items()}
         info = _hover_lines(self.root, self._layout, self._options.precision, with_grad=False)
         titles = {key: "\n".join(lines + ([grads[key]] if key in grads else [])) for key, lines in info.items()}
-        lines = max(len(f.caption.splitlines()) for f in self.frames)
-        top = CAPTION_LINE_HEIGHT * lines + 8
+        # The caption keeps >= CAPTION_MIN_PX when the frame is scaled into a 1000 px column, and
+        # room is made for the longest caption of any frame, so every frame has the same size.
+        captions = [f.caption.splitlines() for f in self.frames]
+        font = max(14.0, CAPTION_MIN_PX * template.view_box[2] / 1000)
+        height = font * 1.3
+        top = height * max(len(lines) for lines in captions) + font / 2
+        width = max(len(line) for lines in captions for line in lines) * font * 0.55 + 8
         x, y = template.view_box[0] + 4, template.view_box[1] - top
         caption = "".join(
-            f'<text class="caption" x="{x:.2f}" y="{y + CAPTION_LINE_HEIGHT * (i + 1):.2f}">{html.escape(line)}</text>'
+            f'<text class="caption" style="font-size:{font:.1f}px" x="{x:.2f}" y="{y + height * (i + 1):.2f}">'
+            f"{html.escape(line)}</text>"
             for i, line in enumerate(frame.caption.splitlines())
         )
-        return template.document(template.body(classes, grads, titles), top=top, extra=caption)
+        return template.document(template.body(classes, grads, titles), top=top, width=width, extra=caption)
 
     def html(self) -> str:
         """The self-contained player page (the same graph gives the same bytes)."""

@@ -197,3 +197,14 @@ def test_walkthrough_checks_its_arguments_before_the_first_frame() -> None:
         draw_backward("y")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="skip_leaves must be True or False"):
         draw_backward(y, skip_leaves=1)  # type: ignore[arg-type]
+
+
+def test_unlabelled_values_are_named_by_short_formulas_in_captions_and_drawing() -> None:
+    x = Value(3.0, label="x")
+    cases = {x * 2: "x*2", 2 - x: "2-x", -x: "-x", (x * 2).tanh(): "tanh(x*2)", -(x * x): "-(x*x)"}
+    for y, name in cases.items():
+        walk = draw_backward(y)
+        assert walk[0].caption.startswith(f"Step 1/{len(walk)}: grad({name}) = 1.0000 is final")
+        assert f">{name}</text>" in html.unescape(walk[0].svg())  # the drawing shows the name the caption uses
+    long = x * 2 * 2 * 2 * 2 * 2 * 2  # a formula longer than a name should be: its place instead
+    assert draw_backward(long)[0].caption.startswith("Step 1/7: grad(#6)")
