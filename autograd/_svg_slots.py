@@ -7,7 +7,7 @@ frame is that SVG with only three kinds of slot filled in: a node's or edge's ``
 
 Groups are found by their ``<title>``, which Graphviz fills with the DOT node name -- a name
 we made (``n3``), never user text. Each group is given that name as its ``id`` (edges get
-``e0``, ``e1``, ... in drawing order), and a value node's grad cell text the id ``<name>-grad``.
+``e0``, ``e1``, ... in drawing order), and a value node's grad text the id ``<name>-grad-text``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-__all__ = ["STYLE", "SvgTemplate", "parse_svg"]
+__all__ = ["STYLE", "SvgTemplate", "grad_text_id", "parse_svg"]
 
 # Highlights as classes, so a frame changes attributes, never geometry.
 STYLE = (
@@ -39,6 +39,8 @@ _X = re.compile(r'\s(?:x|text-anchor)="[^"]*"')
 _SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
+
+_G_TAG = re.compile(r"<g\b|</g>")
 
 Slot = tuple[str, str]  # (kind, group id): kind is "class", "title" or "grad"
 
@@ -89,6 +91,24 @@ class SvgTemplate:
         return f"<svg {size}{self.head}>{STYLE}{extra}{body}</svg>\n"
 
 
+def grad_text_id(key: str) -> str:
+    """The id of the ``<text>`` showing the grad of the value node ``key``."""
+    return f"{key}-grad-text"
+
+
+def _group_end(content: str, position: int) -> int:
+    """Where the ``<g>`` opened just before ``position`` closes (groups may nest: cell links)."""
+    depth = 1
+    while True:
+        tag = _G_TAG.search(content, position)
+        if tag is None:
+            raise ValueError("dot's SVG has a <g> that is never closed")
+        depth += 1 if tag.group() == "<g" else -1
+        if depth == 0:
+            return tag.start()
+        position = tag.end()
+
+
 def _cell_centre(polygon_attributes: str) -> float:
     points = _POINTS.search(polygon_attributes)
     if points is None:
@@ -109,7 +129,7 @@ def _grad_cell(group: str, key: str) -> list[str | Slot]:
     border = borders[-1]
     centre = _cell_centre(border.group(1))
     attributes = _X.sub("", text.group(1))
-    opening = f'<text id="{key}-grad" class="grad-text" text-anchor="middle" x="{centre:.2f}"{attributes}>'
+    opening = f'<text id="{grad_text_id(key)}" class="grad-text" text-anchor="middle" x="{centre:.2f}"{attributes}>'
     return [
         group[: border.start()],
         f'<polygon class="grad-cell"{border.group(1)}/>',
@@ -146,7 +166,7 @@ def parse_svg(svg: str, grad_nodes: Collection[str]) -> SvgTemplate:
         kinds[key] = kind
         parts += [content[position : match.start()], f'<g id="{key}" class="', ("class", key)]
         parts += ['">\n<title>', ("title", key), "</title>"]
-        end = content.index("</g>", match.end())
+        end = _group_end(content, match.end())
         group = content[match.end() : end]
         parts += _grad_cell(group, key) if key in grad_nodes else [group]
         position = end

@@ -19,7 +19,7 @@ from typing import Any
 from valuegrad.autograd import _checks
 from valuegrad.autograd._files import write_text_atomic
 from valuegrad.autograd._page import MIN_SCALE, page
-from valuegrad.autograd._svg_slots import SvgTemplate, parse_svg
+from valuegrad.autograd._svg_slots import SvgTemplate, grad_text_id, parse_svg
 from valuegrad.autograd.drawing import (
     DEFAULT_MAX_NODES,
     PENDING_GRAD,
@@ -311,14 +311,14 @@ class Walkthrough:
         before = {key: self._grad_text(start, v) for v, key in values.items()}
         for frame in self.frames:
             after = {key: self._grad_text(frame.adjoints, v) for v, key in values.items()}
-            changes = [[f"{key}-grad", text] for key, text in sorted(after.items()) if text != before[key]]
+            changes = [[grad_text_id(key), text] for key, text in sorted(after.items()) if text != before[key]]
             changed, focus, edges = self._marks(frame)
             frames.append({"caption": frame.caption, "g": changes, "changed": changed, "focus": focus, "edges": edges})
             before = after
         initial = {key: self._grad_text(start, v) for v, key in values.items()}
         data = {
             "frames": frames,
-            "start": [[f"{key}-grad", text] for key, text in sorted(initial.items())],
+            "start": [[grad_text_id(key), text] for key, text in sorted(initial.items())],
             "info": _hover_lines(self.root, self._layout, self._options.precision, with_grad=False),
             "interval": PLAY_INTERVAL_MS,
         }

@@ -80,7 +80,7 @@ def test_a_shared_input_shows_each_term_added_in_turn() -> None:
 
 def _layout_only(svg: str) -> str:
     """The SVG without what a frame may change: grad texts, classes, titles and the caption."""
-    svg = re.sub(r'(<text id="[^"]*-grad"[^>]*>)[^<]*', r"\1", svg)
+    svg = re.sub(r'(<text id="[^"]*-grad-text"[^>]*>)[^<]*', r"\1", svg)
     svg = re.sub(r'class="(node|edge)[^"]*"', r'class="\1"', svg)
     svg = re.sub(r"<title>[^<]*</title>", "", svg)
     return re.sub(r'<text class="caption"[^>]*>[^<]*</text>', "", svg)
@@ -96,7 +96,7 @@ def test_every_frame_shares_one_layout_and_highlights_what_changed() -> None:
     assert svgs[1].count('class="node changed"') == 2
     assert svgs[1].count('class="node focus"') == 2  # the sum's op oval and its value box
     assert svgs[1].count('class="edge active"') == 3  # two inputs in, one result out
-    assert re.search(r'<text id="n\d+-grad"[^>]*>grad \?</text>', svgs[1])  # x and w not reached yet
+    assert re.search(r'<text id="n\d+-grad-text"[^>]*>grad \?</text>', svgs[1])  # x and w not reached yet
     assert "grad ?" not in svgs[-1]
     widths = set(re.findall(r'<polygon class="grad-cell"[^>]*points="([\d.]+),[^ ]* [^ ]* ([\d.]+),', svgs[0]))
     cell_widths = {round(float(b) - float(a), 1) for a, b in widths}

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from valuegrad.autograd import Value, draw, draw_backward
+from valuegrad.autograd._svg_slots import grad_text_id
 from valuegrad.autograd.drawing import format_number
 from valuegrad.autograd.player import Walkthrough
 
@@ -97,14 +98,14 @@ def test_clicking_through_every_frame_shows_the_engines_adjoints(page: Any, tmp_
         shown = grad_cells(page)
         for v, key in layout.value_id.items():
             expected = "grad ?" if v not in frame.adjoints else "grad " + format_number(frame.adjoints[v], 4)
-            assert shown[f"{key}-grad"] == expected, (k, v)
+            assert shown[grad_text_id(key)] == expected, (k, v)
         # the node just processed holds the engine's final adjoint; each new adjoint ends a caption line
-        assert shown[f"{layout.value_id[frame.node]}-grad"] == "grad " + format_number(frame.node.grad, 4)
+        assert shown[grad_text_id(layout.value_id[frame.node])] == "grad " + format_number(frame.node.grad, 4)
         for term, line in zip(frame.contributions, frame.caption.splitlines()[1:]):
             assert line.endswith("= " + format_number(term.after, 4))
         changed = page.eval_on_selector_all("g.changed", "els => els.map(e => e.id).sort()")
         assert changed == sorted({layout.value_id[t.parent] for t in frame.contributions})
-    assert all(shown[f"{key}-grad"] == "grad " + format_number(v.grad, 4) for v, key in layout.value_id.items())
+    assert all(shown[grad_text_id(key)] == "grad " + format_number(v.grad, 4) for v, key in layout.value_id.items())
     page.click("#next")  # past the end: stays on the last frame
     assert page.text_content("#counter") == f"{len(walk)} / {len(walk)}"
     page.keyboard.press("ArrowLeft")
