@@ -67,7 +67,7 @@ _SCRIPT = """
     const lines = g && D.info[g.id];
     if (!lines) { tip.hidden = true; return; }
     const grad = document.getElementById(g.id + "-grad-text");
-    tip.textContent = lines.concat(grad ? [grad.textContent] : []).join("\\n");
+    tip.textContent = lines.concat(grad ? ["grad " + grad.textContent.trim()] : []).join("\\n");
     tip.style.left = (ev.clientX + 14) + "px"; tip.style.top = (ev.clientY + 14) + "px";
     tip.hidden = false;
   });

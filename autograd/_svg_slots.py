@@ -5,9 +5,9 @@ whose grad cells all hold the same widest text (so every cell has one fixed widt
 frame is that SVG with only three kinds of slot filled in: a node's or edge's ``class``
 (highlights are CSS classes), a grad cell's text, and a node's ``<title>`` (hover text).
 
-Groups are found by their ``<title>``, which Graphviz fills with the DOT node name -- a name
-we made (``n3``), never user text. Each group is given that name as its ``id`` (edges get
-``e0``, ``e1``, ... in drawing order), and a value node's grad text the id ``<name>-grad-text``.
+Groups are found by the ids ``drawing_dot`` gives them (``v3``, ``op3``, ``box0``, ``e5``: names
+we made, never user text); an edge's ``<title>`` names its ends. A value node's grad text
+gets the id ``<name>-grad-text``.
 """
 
 from __future__ import annotations
@@ -31,11 +31,9 @@ STYLE = (
     "</style>"
 )
 
-_GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>([^<]*)</title>')
+_GROUP = re.compile(r'<g id="([\w-]+)" class="(node|edge)">\s*<title>([^<]*)</title>')
 _TEXT = re.compile(r"<text([^>]*)>([^<]*)</text>")
 _POLYGON = re.compile(r"<polygon([^>]*?)/>")
-_POINTS = re.compile(r'points="([^"]*)"')
-_X = re.compile(r'\s(?:x|text-anchor)="[^"]*"')
 _SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
@@ -109,32 +107,20 @@ def _group_end(content: str, position: int) -> int:
         position = tag.end()
 
 
-def _cell_centre(polygon_attributes: str) -> float:
-    points = _POINTS.search(polygon_attributes)
-    if points is None:
-        raise ValueError("a grad cell's border has no points")
-    xs = [float(pair.split(",")[0]) for pair in points.group(1).split()]
-    return (min(xs) + max(xs)) / 2
-
-
 def _grad_cell(group: str, key: str) -> list[str | Slot]:
-    """The group with its last cell (the grad) marked: border classed, text centred and slotted."""
-    texts = list(_TEXT.finditer(group))
-    if not texts:
-        return [group]
-    text = texts[-1]
-    borders = [p for p in _POLYGON.finditer(group, 0, text.start())]
-    if not borders:
-        return [group]
-    border = borders[-1]
-    centre = _cell_centre(border.group(1))
-    attributes = _X.sub("", text.group(1))
-    opening = f'<text id="{grad_text_id(key)}" class="grad-text" text-anchor="middle" x="{centre:.2f}"{attributes}>'
+    """The group with its grad cell (``<g id="{key}-grad">``, see ``drawing_dot``) marked:
+    the border classed, the text given an id and its content slotted. The text keeps its
+    place: number cells are monospace and every text is padded to one width."""
+    cell = group.find(f'<g id="{key}-grad">')
+    border = _POLYGON.search(group, cell)
+    text = _TEXT.search(group, cell)
+    if cell < 0 or border is None or text is None:
+        raise ValueError(f"dot's SVG has no grad cell for node {key}")
     return [
         group[: border.start()],
         f'<polygon class="grad-cell"{border.group(1)}/>',
         group[border.end() : text.start()],
-        opening,
+        f'<text id="{grad_text_id(key)}" class="grad-text"{text.group(1)}>',
         ("grad", key),
         "</text>" + group[text.end() :],
     ]
@@ -156,13 +142,10 @@ def parse_svg(svg: str, grad_nodes: Collection[str]) -> SvgTemplate:
     edges: dict[str, tuple[str, str]] = {}
     position = 0
     for match in _GROUP.finditer(content):
-        kind, title = match.group(1), html.unescape(match.group(2))
+        key, kind, title = match.group(1), match.group(2), html.unescape(match.group(3))
         if kind == "edge":
-            key = f"e{len(edges)}"
             tail, _, head_name = title.partition("->")
             edges[key] = (tail, head_name)
-        else:
-            key = title
         kinds[key] = kind
         parts += [content[position : match.start()], f'<g id="{key}" class="', ("class", key)]
         parts += ['">\n<title>', ("title", key), "</title>"]

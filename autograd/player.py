@@ -1,10 +1,10 @@
 """The backward pass step by step: ``draw_backward(root)``, a player you can click through.
 
-Each frame is one node processed in reverse topological order: its adjoint is final, and
-each input's adjoint grows by one chain-rule term, which the caption writes out
-(``b̄ = 0.5000 + 0.5000 · 1.0000 = 1.0000``: old + upstream · local derivative = new).
-Graphviz lays the graph out once; every frame is that one SVG with only the grad texts and
-highlight classes changed (``_svg_slots``), so nothing moves between frames.
+Each frame is one step of the engine's reverse sweep (``backward_steps``): a node whose
+adjoint is final passes it back, and each input's adjoint grows by one chain-rule term,
+which the caption writes out (``b̄ = 0.5000 + 0.5000 · 1.0000 = 1.0000``: old + upstream ·
+local derivative = new). Graphviz lays the graph out once; every frame is that one SVG with
+only the grad texts and highlight classes changed (``_svg_slots``), so nothing moves.
 """
 
 from __future__ import annotations
@@ -12,47 +12,25 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from valuegrad.autograd import _checks
 from valuegrad.autograd._files import write_text_atomic
 from valuegrad.autograd._page import MIN_SCALE, page
+from valuegrad.autograd._player_text import Contribution, caption, hover_lines, value_names
 from valuegrad.autograd._svg_slots import SvgTemplate, grad_text_id, parse_svg
-from valuegrad.autograd.drawing import (
-    DEFAULT_MAX_NODES,
-    PENDING_GRAD,
-    Graph,
-    GraphTooLargeError,
-    _build,
-    _check_options,
-    _check_root,
-    _Layout,
-    _Options,
-    _too_large_message,
-    format_number,
-)
-from valuegrad.autograd.engine import Value, local_derivatives, topological_order
+from valuegrad.autograd.drawing import DEFAULT_MAX_NODES, Graph, _check_options, _check_root, _structure
+from valuegrad.autograd.drawing_dot import PENDING_GRAD, DrawOptions, dot_text
+from valuegrad.autograd.drawing_structure import Structure
+from valuegrad.autograd.drawing_text import format_number, number_cell_text
+from valuegrad.autograd.engine import Value, backward_steps
 
 __all__ = ["BackwardFrame", "Contribution", "Walkthrough", "draw_backward", "graph_page", "save_frames"]
 
 PLAY_INTERVAL_MS = 1200
-MAX_CAPTION_LABEL = 32  # characters of a label shown in a caption
-_ARITHMETIC = ("+", "-", "*", "/")
-MAX_FORMULA_NAME = 16  # longer formulas name a value by its number instead
 CAPTION_MIN_PX = 11  # a saved frame's caption, at least, is readable in a 1000 px column
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """One chain-rule term added in a frame: ``before + upstream · derivative = after``."""
-
-    parent: Value
-    before: float
-    upstream: float
-    derivative: float
-    after: float
+NBSP = "\u00a0"  # pads the monospace number cells; a plain space would collapse in SVG text
 
 
 class BackwardFrame:
@@ -115,76 +93,14 @@ def save_frames(
     return [frame.save(folder / f"{prefix}_{i:0{width}d}.svg") for i, frame in enumerate(frame_list)]
 
 
-# ------------------------------------------------------------------ names and hover text
-
-
-def _names(order: Sequence[Value]) -> dict[Value, str]:
-    """What captions call each value: its label, else a short formula of its inputs' names
-    (``w*x``, ``tanh(n)``), else ``#N`` with N its place in the drawing's order."""
-    names: dict[Value, str] = {}
-    formulas: set[Value] = set()  # named by a formula: wrapped in parentheses inside another
-    for i, v in enumerate(order):
-        if v.label:
-            label = v.label
-            names[v] = label if len(label) <= MAX_CAPTION_LABEL else label[: MAX_CAPTION_LABEL - 1] + "…"
-            continue
-        inner = [f"({names[p]})" if p in formulas else names[p] for p in v.parents]
-        symbol = v.op_symbol or ""
-        formula = ""
-        if len(inner) == 2 and symbol in _ARITHMETIC:
-            formula = inner[0] + symbol + inner[1]
-        elif len(inner) == 1 and symbol.isidentifier():
-            formula = f"{symbol}({names[v.parents[0]]})"
-        elif len(inner) == 1 and symbol in _ARITHMETIC:  # -x
-            formula = symbol + inner[0]
-        elif len(inner) == 1 and symbol[:1] in _ARITHMETIC:  # a folded constant: x * 2
-            formula = inner[0] + symbol.replace(" ", "")
-        elif len(inner) == 1 and symbol[-1:] in _ARITHMETIC:  # 2 - x
-            formula = symbol.replace(" ", "") + inner[0]
-        numbered = any(names[p].startswith("#") and not p.label for p in v.parents)
-        if formula and len(formula) <= MAX_FORMULA_NAME and not numbered:
-            names[v] = formula
-            formulas.add(v)
-        else:
-            names[v] = f"#{i}"
-    return names
-
-
-def _adjoint_name(name: str) -> str:
-    """``b`` -> ``b̄``; a longer name -> ``grad(name)`` (a bar over several letters cannot be typed)."""
-    return name + "\u0304" if len(name) == 1 else f"grad({name})"
-
-
-def _hover_lines(root: Value, layout: _Layout, precision: int, with_grad: bool) -> dict[str, list[str]]:
-    """Hover text for every drawn node id: label, data (and grad), local derivatives."""
-    names = _names(layout.order)
-
-    def number(x: float) -> str:
-        return format_number(x, precision)
-
-    info: dict[str, list[str]] = {}
-    for v in layout.order:
-        name = names[v]
-        derivatives = [f"∂{name}/∂{names[p]} = {number(d)}" for p, d in zip(v.parents, local_derivatives(v))]
-        if v in layout.value_id:
-            made = [f"made by {v.op_symbol}"] if v.parents else ["a leaf"]
-            grad = [f"grad {number(v.grad)}"] if with_grad else []
-            info[layout.value_id[v]] = [name, f"data {number(v.data)}", *grad, *made, *derivatives]
-        if v in layout.op_id:
-            info[layout.op_id[v]] = [f"{v.op_symbol} → {name}", *derivatives]
-    for box, key in layout.box_id.items():
-        size = layout.box_size[box]
-        info[key] = [box[-1], f"{size} value{'s' if size != 1 else ''} folded in"]
-    return info
+# ------------------------------------------------------------------ pages
 
 
 def graph_page(graph: Graph) -> str:
     """``draw(...).save("graph.html")``: the static drawing with hover text, zoom and pan."""
-    if graph._drawn is None:
-        raise ValueError("this Graph was not made by draw(), so there is nothing to show on hover")
-    root, layout, precision = graph._drawn
+    structure = graph.drawing.structure
     template = parse_svg(graph.svg(), ())
-    info = _hover_lines(root, layout, precision, with_grad=True)
+    info = hover_lines(structure, value_names(structure.order), {v: v.grad for v in structure.values})
     body = template.body({}, {}, {})  # the page's own tooltip shows the hover text
     data = {"frames": [], "start": [], "info": info, "interval": PLAY_INTERVAL_MS}
     return page("valuegrad graph", template.inline(body), data, template.natural_width)
@@ -201,79 +117,75 @@ class Walkthrough:
     Graphviz runs once, on first use of a picture, and every frame reuses its layout.
     """
 
-    def __init__(self, root: Value, order: list[Value], layout: _Layout, options: _Options, skip_leaves: bool) -> None:
+    def __init__(
+        self, root: Value, structure: Structure, options: DrawOptions, note: str | None, skip_leaves: bool
+    ) -> None:
         self.root = root
-        self._layout = layout
+        self._structure = structure
         self._options = options
+        self._note = note
+        self._names = value_names(structure.order)
         self._template: SvgTemplate | None = None
-        self.frames: list[BackwardFrame] = self._sweep(order, skip_leaves)
+        self._number_width = 1
+        self.frames: list[BackwardFrame] = self._sweep(skip_leaves)
 
-    def _number(self, x: float) -> str:
-        return format_number(x, self._options.precision)
-
-    def _sweep(self, order: list[Value], skip_leaves: bool) -> list[BackwardFrame]:
-        """Replay backward's sweep (same order, same float arithmetic), one step per node."""
-        steps: list[tuple[Value, dict[Value, float], tuple[Contribution, ...]]] = []
-        adjoints: dict[Value, float] = {self.root: 1.0}
-        for node in reversed(order):
-            upstream = adjoints[node]  # final: every consumer of ``node`` came earlier
+    def _sweep(self, skip_leaves: bool) -> list[BackwardFrame]:
+        """Watch the engine's sweep; each term's old and new adjoint are re-added in the sweep's order."""
+        steps: list[tuple[Value, float, dict[Value, float], tuple[Contribution, ...]]] = []
+        previous: dict[Value, float] = {}
+        for step in backward_steps(self.root):
+            running: dict[Value, float] = {}
             terms = []
-            for parent, derivative in zip(node.parents, local_derivatives(node)):
-                before = adjoints.get(parent, 0.0)
-                adjoints[parent] = before + upstream * derivative
-                terms.append(Contribution(parent, before, upstream, derivative, adjoints[parent]))
-            if node.parents or node is self.root or not skip_leaves:
-                steps.append((node, dict(adjoints), tuple(terms)))
-        names = _names(order)
-        total = len(steps)
+            for term in step.terms:
+                before = running.get(term.parent, previous.get(term.parent, 0.0))
+                running[term.parent] = before + term.contribution
+                terms.append(Contribution(term.parent, before, step.adjoint, term.derivative, running[term.parent]))
+            previous = dict(step.adjoints)
+            if step.node.parents or step.node is self.root or not skip_leaves:
+                steps.append((step.node, step.adjoint, previous, tuple(terms)))
+        total, precision = len(steps), self._options.precision
         return [
-            BackwardFrame(self, k, node, snapshot, terms, self._caption(k, total, node, snapshot[node], terms, names))
-            for k, (node, snapshot, terms) in enumerate(steps)
+            BackwardFrame(self, k, node, snapshot, terms, caption(k, total, node, g, terms, self._names, precision))
+            for k, (node, g, snapshot, terms) in enumerate(steps)
         ]
-
-    def _caption(
-        self, k: int, total: int, node: Value, adjoint: float, terms: tuple[Contribution, ...], names: dict[Value, str]
-    ) -> str:
-        name, number = names[node], self._number
-        head = f"Step {k + 1}/{total}: {_adjoint_name(name)} = {number(adjoint)}"
-        if not terms:
-            return head + f" is final; {name} is a leaf, so this is its gradient"
-        lines = [head + f" is final; {node.op_symbol} passes it back to its inputs:"]
-        for t in terms:
-            arithmetic = f"{number(t.before)} + {number(t.upstream)} · {number(t.derivative)} = {number(t.after)}"
-            lines.append(f"{_adjoint_name(names[t.parent])} = {arithmetic}")
-        return "\n".join(lines)
 
     # -------------------------------------------------------------- pictures
 
-    def _grad_text(self, adjoints: dict[Value, float], v: Value) -> str:
+    def _cell(self, adjoints: dict[Value, float], v: Value) -> str:
         adjoint = adjoints.get(v)
-        return "grad " + (PENDING_GRAD if adjoint is None else self._number(adjoint))
+        text = PENDING_GRAD if adjoint is None else format_number(adjoint, self._options.precision)
+        return number_cell_text(text, self._number_width).replace(" ", NBSP)
+
+    def _cells(self, adjoints: dict[Value, float]) -> dict[str, str]:
+        """Every drawn grad cell's text for these adjoints, by node id."""
+        return {f"v{n}": self._cell(adjoints, v) for n, v in enumerate(self._structure.values)}
 
     def template(self) -> SvgTemplate:
-        """The one layout: every grad cell drawn with the widest text any frame shows, then slotted."""
+        """The one layout: number cells wide enough for any frame's adjoint, then slotted."""
         if self._template is None:
-            layout = self._layout
-            texts = {self._grad_text(f.adjoints, v) for f in self.frames for v in layout.value_id}
-            texts.add(self._grad_text({}, self.root))
-            widest = "grad " + "8" * (max(len(t) for t in texts) - len("grad "))
-            graph = _build(self.root, self._options, set(), grad_text=widest, names=_names(layout.order))
-            self._template = parse_svg(graph.svg(), set(layout.value_id.values()))
+            s = self._structure
+            precision = self._options.precision
+            widest = max(len(format_number(a, precision)) for f in self.frames for a in f.adjoints.values())
+            for v in s.values:  # the boxes show the names the captions use
+                if s.shown_label.get(v) is None:
+                    s.shown_label[v] = self._names[v]
+            drawing = dot_text(s, self._options, grads={}, number_width=widest, note=self._note)
+            self._number_width = drawing.number_width
+            self._template = parse_svg(Graph(drawing).svg(), {f"v{n}" for n in range(len(s.values))})
         return self._template
-
-    def _drawn_node(self, v: Value) -> str:
-        return self._layout.representative(v)
 
     def _marks(self, frame: BackwardFrame) -> tuple[list[str], list[str], list[str]]:
         """The ids to highlight: changed adjoints, the node processed, the edges it sends back along."""
-        layout = self._layout
-        changed = sorted({self._drawn_node(t.parent) for t in frame.contributions})
-        focus = [self._drawn_node(frame.node)]
-        op = layout.op_id.get(frame.node)
+        node_of = self._structure.node_of
+        changed = sorted({node_of[t.parent] for t in frame.contributions if t.parent in node_of})
+        key = node_of.get(frame.node)
+        focus = [key] if key is not None else []
         edges: list[str] = []
-        if op is not None:
+        values = self._structure.values
+        if key is not None and key.startswith("v") and values[int(key[1:])] is frame.node and frame.node.parents:
+            op = "op" + key[1:]
             focus.append(op)
-            edges = sorted(key for key, (tail, head) in self.template().edges.items() if op in (tail, head))
+            edges = sorted(k for k, (tail, head) in self.template().edges.items() if op in (tail, head))
         return changed, focus, edges
 
     def _frame_svg(self, frame: BackwardFrame) -> str:
@@ -283,10 +195,9 @@ class Walkthrough:
         for key in focus:
             classes[key] = (classes.get(key, "") + " focus").strip()
         classes.update({key: "active" for key in edges})
-        values = self._layout.value_id
-        grads = {key: self._grad_text(frame.adjoints, v) for v, key in values.items()}
-        info = _hover_lines(self.root, self._layout, self._options.precision, with_grad=False)
-        titles = {key: "\n".join(lines + ([grads[key]] if key in grads else [])) for key, lines in info.items()}
+        grads = self._cells(frame.adjoints)
+        info = hover_lines(self._structure, self._names, frame.adjoints)
+        titles = {key: "\n".join(lines) for key, lines in info.items()}
         # The caption keeps >= CAPTION_MIN_PX when the frame is scaled into a 1000 px column, and
         # room is made for the longest caption of any frame, so every frame has the same size.
         captions = [f.caption.splitlines() for f in self.frames]
@@ -295,31 +206,29 @@ class Walkthrough:
         top = height * max(len(lines) for lines in captions) + font / 2
         width = max(len(line) for lines in captions for line in lines) * font * 0.55 + 8
         x, y = template.view_box[0] + 4, template.view_box[1] - top
-        caption = "".join(
+        text = "".join(
             f'<text class="caption" style="font-size:{font:.1f}px" x="{x:.2f}" y="{y + height * (i + 1):.2f}">'
             f"{html.escape(line)}</text>"
             for i, line in enumerate(frame.caption.splitlines())
         )
-        return template.document(template.body(classes, grads, titles), top=top, width=width, extra=caption)
+        return template.document(template.body(classes, grads, titles), top=top, width=width, extra=text)
 
     def html(self) -> str:
         """The self-contained player page (the same graph gives the same bytes)."""
         template = self.template()
-        values = self._layout.value_id
-        start = {self.root: 1.0}
+        initial = self._cells({self.root: 1.0})
+        before = initial
         frames = []
-        before = {key: self._grad_text(start, v) for v, key in values.items()}
         for frame in self.frames:
-            after = {key: self._grad_text(frame.adjoints, v) for v, key in values.items()}
+            after = self._cells(frame.adjoints)
             changes = [[grad_text_id(key), text] for key, text in sorted(after.items()) if text != before[key]]
             changed, focus, edges = self._marks(frame)
             frames.append({"caption": frame.caption, "g": changes, "changed": changed, "focus": focus, "edges": edges})
             before = after
-        initial = {key: self._grad_text(start, v) for v, key in values.items()}
         data = {
             "frames": frames,
             "start": [[grad_text_id(key), text] for key, text in sorted(initial.items())],
-            "info": _hover_lines(self.root, self._layout, self._options.precision, with_grad=False),
+            "info": hover_lines(self._structure, self._names, None),
             "interval": PLAY_INTERVAL_MS,
         }
         body = template.body({}, initial, {})
@@ -359,11 +268,11 @@ class Walkthrough:
 def draw_backward(
     root: Value,
     *,
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     show_data: bool = True,
     edge_labels: bool = True,
     precision: int = 4,
-    collapse: int | None = None,
+    collapse: int | str | None = "auto",
     max_nodes: int | None = DEFAULT_MAX_NODES,
     skip_leaves: bool = False,
 ) -> Walkthrough:
@@ -372,16 +281,13 @@ def draw_backward(
     Returns a :class:`Walkthrough` (iterable, ``len()``, ``.save(path)``). Frame k
     outlines the node processed (its adjoint is final), highlights the adjoints it
     changed and writes the arithmetic in its caption; adjoints not yet reached show ``?``.
-    ``skip_leaves=True`` drops the frames of leaves, where nothing happens. The adjoints
-    are computed as ``backward()`` computes them (same order, same float arithmetic), so
-    the last frame's equal a fresh ``backward()``'s ``.grad`` (gradient hooks are not
-    applied); ``.grad`` itself is not touched. Other options are as for ``draw``.
+    ``skip_leaves=True`` drops the frames of leaves, where nothing happens. The frames
+    are the engine's own sweep (``backward_steps``), so the last frame's adjoints equal
+    what a fresh ``backward()`` puts in ``.grad``; ``.grad`` itself is not touched.
+    Other options are as for ``draw``.
     """
     root = _check_root(root, "draw_backward")
     options = _check_options(rankdir, show_data, True, edge_labels, precision, collapse, max_nodes)
     skip_leaves = _checks.flag(skip_leaves, "skip_leaves", "draw_backward")
-    order = topological_order(root)
-    layout = _Layout(order, options.collapse)
-    if options.max_nodes is not None and layout.node_count > options.max_nodes:
-        raise GraphTooLargeError(_too_large_message(order, layout, options))
-    return Walkthrough(root, order, layout, options, skip_leaves)
+    structure, options, note = _structure(root, frozenset(), options, collapse, max_nodes)
+    return Walkthrough(root, structure, options, note, skip_leaves)

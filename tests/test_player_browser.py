@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from valuegrad.autograd import Value, draw, draw_backward
+from valuegrad.autograd import Value, draw, draw_backward, local_derivatives
 from valuegrad.autograd._svg_slots import grad_text_id
 from valuegrad.autograd.drawing import format_number
 from valuegrad.autograd.player import Walkthrough
@@ -70,6 +70,11 @@ def neuron() -> Value:
     return o
 
 
+def value_ids(walk: Walkthrough) -> dict[Value, str]:
+    """The drawn node id of every value drawn in a box of its own."""
+    return {v: f"v{n}" for n, v in enumerate(walk._structure.values)}
+
+
 def grad_cells(page: Any) -> dict[str, str]:
     texts: dict[str, str] = page.eval_on_selector_all(
         "text.grad-text", "els => Object.fromEntries(els.map(e => [e.id, e.textContent]))"
@@ -85,7 +90,7 @@ def only_local_requests(page: Any) -> None:
 def test_clicking_through_every_frame_shows_the_engines_adjoints(page: Any, tmp_path: Path) -> None:
     root = neuron()
     walk = draw_backward(root)
-    layout = walk._layout
+    ids = value_ids(walk)
     path = walk.save(tmp_path / "walk.html")
     assert isinstance(path, Path)
     page.goto(path.as_uri())
@@ -96,16 +101,17 @@ def test_clicking_through_every_frame_shows_the_engines_adjoints(page: Any, tmp_
         assert page.text_content("#caption") == frame.caption
         assert page.text_content("#counter") == f"{k + 1} / {len(walk)}"
         shown = grad_cells(page)
-        for v, key in layout.value_id.items():
-            expected = "grad ?" if v not in frame.adjoints else "grad " + format_number(frame.adjoints[v], 4)
-            assert shown[grad_text_id(key)] == expected, (k, v)
+        assert len({len(text) for text in shown.values()}) == 1  # one fixed width: nothing moves
+        for v, key in ids.items():
+            expected = "?" if v not in frame.adjoints else format_number(frame.adjoints[v], 4)
+            assert shown[grad_text_id(key)].strip() == expected, (k, v)
         # the node just processed holds the engine's final adjoint; each new adjoint ends a caption line
-        assert shown[grad_text_id(layout.value_id[frame.node])] == "grad " + format_number(frame.node.grad, 4)
+        assert shown[grad_text_id(ids[frame.node])].strip() == format_number(frame.node.grad, 4)
         for term, line in zip(frame.contributions, frame.caption.splitlines()[1:]):
             assert line.endswith("= " + format_number(term.after, 4))
         changed = page.eval_on_selector_all("g.changed", "els => els.map(e => e.id).sort()")
-        assert changed == sorted({layout.value_id[t.parent] for t in frame.contributions})
-    assert all(shown[grad_text_id(key)] == "grad " + format_number(v.grad, 4) for v, key in layout.value_id.items())
+        assert changed == sorted({ids[t.parent] for t in frame.contributions})
+    assert all(shown[grad_text_id(key)].strip() == format_number(v.grad, 4) for v, key in ids.items())
     page.click("#next")  # past the end: stays on the last frame
     assert page.text_content("#counter") == f"{len(walk)} / {len(walk)}"
     page.keyboard.press("ArrowLeft")
@@ -139,15 +145,14 @@ def test_hovering_a_node_shows_its_data_grad_and_local_derivatives(page: Any, tm
     assert isinstance(path, Path)
     page.goto(path.as_uri())
     assert page.is_hidden("#tooltip")
-    o_key = walk._layout.value_id[root]
+    o_key = value_ids(walk)[root]
     page.hover(f"#{o_key}")
     tip = page.text_content("#tooltip")
     assert page.is_visible("#tooltip")
-    slope = format_number(1 - root.data**2, 4)
-    data = f"data {format_number(root.data, 4)}"
-    assert tip.splitlines() == ["o", data, "made by tanh", f"∂o/∂#8 = {slope}", "grad 1.0000"]
-    page.hover(f"#{walk._layout.op_id[root]}")
-    assert page.text_content("#tooltip").splitlines() == ["tanh → o", f"∂o/∂#8 = {slope}"]
+    (slope,) = local_derivatives(root)
+    assert tip.splitlines() == ["o", f"data {root.data!r}", "made by tanh", f"∂o/∂#8 = {slope!r}", "grad 1.0000"]
+    page.hover(f"#op{o_key[1:]}")
+    assert page.text_content("#tooltip").splitlines() == ["tanh → o", f"∂o/∂#8 = {slope!r}"]
     only_local_requests(page)
 
 
@@ -158,9 +163,8 @@ def test_the_static_graph_page_hovers_zooms_and_pans(page: Any, tmp_path: Path) 
     draw(root, edge_labels=True).save(path)
     page.goto(path.as_uri())
     x1 = next(v for v in _values(root) if v.label == "x1")
-    key = draw(root)._drawn[1].value_id[x1]  # type: ignore[index]
-    page.hover(f"#{key}")
-    assert page.text_content("#tooltip").splitlines()[:3] == ["x1", "data 2.0000", "grad -1.5000"]
+    page.hover(f"#{draw(root).drawing.node_of[x1]}")
+    assert page.text_content("#tooltip").splitlines()[:3] == ["x1", "data 2.0", f"grad {x1.grad!r}"]
     view_box = "() => { const b = document.getElementById('drawing').viewBox.baseVal; return [b.x, b.y, b.width] }"
     before = page.evaluate(view_box)
     page.mouse.wheel(0, -300)
