@@ -17,6 +17,7 @@ from valuegrad.autograd.engine import Value, local_derivatives
 __all__ = ["Contribution", "adjoint_name", "caption", "hover_lines", "value_names"]
 
 MAX_CAPTION_LABEL = 32  # characters of a label shown in a caption
+MAX_CAPTION_TERMS = 8  # a wide node (a neuron's dot product) lists this many terms, then counts the rest
 MAX_FORMULA_NAME = 16  # a longer formula names a value by its number instead
 _ARITHMETIC = ("+", "-", "*", "/")
 
@@ -93,9 +94,11 @@ def caption(
     if not node.parents:
         return head + f" is final; {name} is a leaf, so this is its gradient"
     lines = [head + f" is final; {node.op_symbol} passes it back to its inputs:"]
-    for t in terms:
+    for t in terms[:MAX_CAPTION_TERMS]:
         arithmetic = f"{number(t.before)} + {number(t.upstream)} · {number(t.derivative)} = {number(t.after)}"
         lines.append(f"{adjoint_name(names[t.parent])} = {arithmetic}")
+    if len(terms) > MAX_CAPTION_TERMS:
+        lines.append(f"… and {len(terms) - MAX_CAPTION_TERMS} more inputs, each the same way")
     return "\n".join(lines)
 
 

@@ -34,6 +34,8 @@ STYLE = (
 _GROUP = re.compile(r'<g id="([\w-]+)" class="(node|edge)">\s*<title>([^<]*)</title>')
 _TEXT = re.compile(r"<text([^>]*)>([^<]*)</text>")
 _POLYGON = re.compile(r"<polygon([^>]*?)/>")
+_POINTS = re.compile(r'points="([^"]*)"')
+_ANCHOR = re.compile(r'\s(?:x|text-anchor)="[^"]*"')
 _SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
@@ -52,6 +54,7 @@ class SvgTemplate:
     parts: tuple[str | Slot, ...]
     kinds: Mapping[str, str]  # group id -> "node" or "edge"
     edges: Mapping[str, tuple[str, str]]
+    box_outputs: Mapping[str, str]  # folded box id -> its "out: data ...  grad ..." line as drawn
 
     def body(self, classes: Mapping[str, str], grads: Mapping[str, str], titles: Mapping[str, str]) -> str:
         """The SVG's content with the slots filled; missing classes are plain, missing titles empty."""
@@ -126,8 +129,25 @@ def _grad_cell(group: str, key: str) -> list[str | Slot]:
     ]
 
 
-def parse_svg(svg: str, grad_nodes: Collection[str]) -> SvgTemplate:
-    """Slot Graphviz's ``svg``; the nodes named in ``grad_nodes`` have a grad cell as their last cell."""
+def _box_output(group: str, key: str, outputs: dict[str, str]) -> list[str | Slot]:
+    """A folded box with its "out: data ...  grad ..." line slotted and centred (its grad changes)."""
+    lines = [t for t in _TEXT.finditer(group) if html.unescape(t.group(2)).startswith("out: ")]
+    face = _POLYGON.search(group)
+    points = _POINTS.search(face.group(1)) if face else None
+    if not lines or points is None:
+        return [group]
+    xs = [float(pair.split(",")[0]) for pair in points.group(1).split()]
+    line = lines[-1]
+    outputs[key] = html.unescape(line.group(2))
+    attributes = _ANCHOR.sub("", line.group(1))
+    centre = (min(xs) + max(xs)) / 2
+    opening = f'<text id="{grad_text_id(key)}" class="grad-text" text-anchor="middle" x="{centre:.2f}"{attributes}>'
+    return [group[: line.start()], opening, ("grad", key), "</text>" + group[line.end() :]]
+
+
+def parse_svg(svg: str, grad_nodes: Collection[str], boxes: Collection[str] = ()) -> SvgTemplate:
+    """Slot Graphviz's ``svg``: the grad cells of the value nodes ``grad_nodes`` and the output
+    lines of the folded ``boxes`` become slots."""
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
     opening = _SVG_OPEN.search(svg)
     if opening is None:
@@ -140,6 +160,7 @@ def parse_svg(svg: str, grad_nodes: Collection[str]) -> SvgTemplate:
     parts: list[str | Slot] = []
     kinds: dict[str, str] = {}
     edges: dict[str, tuple[str, str]] = {}
+    outputs: dict[str, str] = {}
     position = 0
     for match in _GROUP.finditer(content):
         key, kind, title = match.group(1), match.group(2), html.unescape(match.group(3))
@@ -151,8 +172,13 @@ def parse_svg(svg: str, grad_nodes: Collection[str]) -> SvgTemplate:
         parts += ['">\n<title>', ("title", key), "</title>"]
         end = _group_end(content, match.end())
         group = content[match.end() : end]
-        parts += _grad_cell(group, key) if key in grad_nodes else [group]
+        if key in grad_nodes:
+            parts += _grad_cell(group, key)
+        elif key in boxes:
+            parts += _box_output(group, key, outputs)
+        else:
+            parts.append(group)
         position = end
     parts.append(content[position:])
     box = tuple(float(view_box.group(i)) for i in range(1, 5))
-    return SvgTemplate(" " + head.strip(), box, tuple(parts), kinds, edges)  # type: ignore[arg-type]
+    return SvgTemplate(" " + head.strip(), box, tuple(parts), kinds, edges, outputs)  # type: ignore[arg-type]

@@ -157,8 +157,17 @@ class Walkthrough:
         return number_cell_text(text, self._number_width).replace(" ", NBSP)
 
     def _cells(self, adjoints: dict[Value, float]) -> dict[str, str]:
-        """Every drawn grad cell's text for these adjoints, by node id."""
-        return {f"v{n}": self._cell(adjoints, v) for n, v in enumerate(self._structure.values)}
+        """Every drawn grad text for these adjoints, by node id: value cells and folded boxes' outputs."""
+        s, template = self._structure, self.template()
+        cells = {f"v{n}": self._cell(adjoints, v) for n, v in enumerate(s.values)}
+        for box in s.boxes.values():
+            drawn = template.box_outputs.get(box.id)
+            if drawn is not None:  # the box shows its one output's numbers: keep the data, renew the grad
+                (output,) = s.box_outputs(box)
+                adjoint = adjoints.get(output)
+                grad = PENDING_GRAD if adjoint is None else format_number(adjoint, self._options.precision)
+                cells[box.id] = drawn[: drawn.rindex("grad ") + len("grad ")] + grad
+        return cells
 
     def template(self) -> SvgTemplate:
         """The one layout: number cells wide enough for any frame's adjoint, then slotted."""
@@ -171,7 +180,8 @@ class Walkthrough:
                     s.shown_label[v] = self._names[v]
             drawing = dot_text(s, self._options, grads={}, number_width=widest, note=self._note)
             self._number_width = drawing.number_width
-            self._template = parse_svg(Graph(drawing).svg(), {f"v{n}" for n in range(len(s.values))})
+            values, boxes = {f"v{n}" for n in range(len(s.values))}, {box.id for box in s.boxes.values()}
+            self._template = parse_svg(Graph(drawing).svg(), values, boxes)
         return self._template
 
     def _marks(self, frame: BackwardFrame) -> tuple[list[str], list[str], list[str]]:

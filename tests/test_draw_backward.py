@@ -209,3 +209,18 @@ def test_unlabelled_values_are_named_by_short_formulas_in_captions_and_drawing()
         assert f">{name}</text>" in html.unescape(walk[0].svg())  # the drawing shows the name the caption uses
     long = x * 2 * 2 * 2 * 2 * 2 * 2  # a formula longer than a name should be: its place instead
     assert draw_backward(long)[0].caption.startswith("Step 1/7: grad(#6)")
+
+
+def test_folded_boxes_show_their_outputs_adjoint_frame_by_frame() -> None:
+    import valuegrad.nn as nn
+
+    model = nn.MLP(2, [16, 16, 1], rng=0)
+    y = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])[0]
+    walk = draw_backward(y, skip_leaves=True, collapse=3)
+    assert walk._structure.boxes  # drawn as one box per neuron
+    first, last = walk[0].svg(), walk[-1].svg()
+    outs = r"<text id=\"box\d+-grad-text\"[^>]*>out: data [-\d.]+[ \u00a0]+grad ([^<]*)</text>"
+    assert len(re.findall(outs, first)) == len(walk._structure.boxes)
+    assert "?" in re.findall(outs, first) and "?" not in re.findall(outs, last)
+    lines = walk[0].caption.splitlines()  # the output neuron: 16 weights, 16 inputs and a bias
+    assert len(lines) == 1 + 8 + 1 and lines[-1] == "… and 25 more inputs, each the same way"
