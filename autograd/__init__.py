@@ -33,15 +33,16 @@ from valuegrad.autograd.engine import (
 from valuegrad.autograd.functional import grad, hessian, jacobian, value_and_grad
 
 if TYPE_CHECKING:
-    from valuegrad.autograd.drawing import Graph, draw, draw_backward
+    from valuegrad.autograd.drawing import Graph, draw
     from valuegrad.autograd.gradient_check import GradcheckError, gradcheck
+    from valuegrad.autograd.player import draw_backward
 
 # Drawing (graphviz, subprocess) and gradient checking load on first use: `import valuegrad.autograd`
 # stays a few milliseconds, which is most of a short script's start-up.
 _LAZY = {
     "Graph": "valuegrad.autograd.drawing",
     "draw": "valuegrad.autograd.drawing",
-    "draw_backward": "valuegrad.autograd.drawing",
+    "draw_backward": "valuegrad.autograd.player",
     "GradcheckError": "valuegrad.autograd.gradient_check",
     "gradcheck": "valuegrad.autograd.gradient_check",
 }

@@ -1,4 +1,4 @@
-"""Pictures of computation graphs: ``draw(root)`` and the backward walkthrough ``draw_backward(root)``.
+"""Pictures of computation graphs: ``draw(root)`` (the backward walkthrough is in ``player``).
 
 Value nodes are small tables (label, then data and grad) and each op is a separate
 oval, as in micrograd, which students know. Fill colours are fixed roles, named in a
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from valuegrad.autograd.drawing_dot import (
 from valuegrad.autograd.drawing_fit import choose
 from valuegrad.autograd.drawing_structure import MAX_CLUSTER_DEPTH, Structure
 from valuegrad.autograd.drawing_text import format_number, html_text
-from valuegrad.autograd.engine import Value, local_derivatives, topological_order
+from valuegrad.autograd.engine import Value, topological_order
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -42,18 +42,15 @@ __all__ = [
     "RANKDIRS",
     "ROLE_FILL",
     "SAVE_FORMATS",
-    "BackwardFrame",
     "DotDrawing",
     "DotNotFoundError",
     "Graph",
     "GraphTooLargeError",
     "RenderError",
     "draw",
-    "draw_backward",
     "draw_dot",
     "format_number",
     "html_text",
-    "save_frames",
     "tidy_svg",
 ]
 
@@ -61,7 +58,7 @@ DEFAULT_MAX_NODES = 500
 RANKDIRS = ("auto", "LR", "RL", "TB", "BT")  # auto: left to right if that fits a notebook, else top down
 MAX_PRECISION = 17
 
-SAVE_FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
+SAVE_FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".html": "html"}
 
 
 class GraphTooLargeError(ValueError):
@@ -106,7 +103,7 @@ class Graph:
         return self._svg_cache[1]
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the graph to ``path``; the suffix picks the format (.svg, .png, .dot). Atomic."""
+        """Write the graph to ``path``; the suffix picks the format (.svg, .png, .dot, .html). Atomic."""
         if not os.fspath(path):
             raise ValueError("cannot save to an empty path: give a file name such as graph.svg")
         target = Path(path)
@@ -118,7 +115,11 @@ class Graph:
         return target
 
     def render(self, output_format: str) -> bytes:
-        """The graph as bytes in ``output_format``: 'dot' (the source itself), 'svg' or 'png'."""
+        """The graph as bytes in ``output_format``: 'dot' (the source itself), 'svg', 'png' or 'html'."""
+        if output_format == "html":  # a page with hover text, zoom and pan (player.py)
+            from valuegrad.autograd.player import graph_page
+
+            return graph_page(self).encode("utf-8")
         if output_format == "dot":
             return self.source.encode("utf-8")
         if output_format == "svg":
@@ -143,40 +144,6 @@ def tidy_svg(svg: str) -> str:
     """Graphviz writes a table cell's ID as ``a_v3&#45;grad`` (it wraps the cell in a link);
     the player contract promises ``v3-grad``."""
     return _CELL_ANCHOR_ID.sub(r'id="\1-\2"', svg)
-
-
-class BackwardFrame(Graph):
-    """One step of ``draw_backward``: the graph with the adjoints known after processing ``node``.
-
-    ``step`` counts from 0, ``node`` is the Value processed in this step, and
-    ``adjoints`` maps every Value reached so far to its adjoint at this point.
-    """
-
-    def __init__(self, drawing: DotDrawing, *, step: int, node: Value, adjoints: dict[Value, float]) -> None:
-        super().__init__(drawing)
-        self.step = step
-        self.node = node
-        self.adjoints = adjoints
-
-    def __repr__(self) -> str:
-        return f"<BackwardFrame {self.step}: {self.node_count} nodes; .svg(), .save(path), .adjoints>"
-
-
-def save_frames(
-    frames: Iterable[Graph], directory: str | os.PathLike[str], output_format: str = "svg", prefix: str = "frame"
-) -> list[Path]:
-    """Save frames as ``directory/frame_000.svg``, ``frame_001.svg``, ...; returns the paths written."""
-    suffix = "." + output_format.lower().lstrip(".")
-    if suffix not in SAVE_FORMATS:
-        known = ", ".join(sorted(f.lstrip(".") for f in SAVE_FORMATS))
-        raise ValueError(f"unknown frame format {output_format!r}: use one of {known}")
-    if not prefix or any(sep in prefix for sep in ("/", "\\", os.sep)) or prefix.startswith("."):
-        raise ValueError(f"prefix {prefix!r} must be a plain file-name prefix such as 'frame'")
-    frame_list = list(frames)
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    width = max(3, len(str(len(frame_list) - 1)))
-    return [frame.save(folder / f"{prefix}_{i:0{width}d}{suffix}") for i, frame in enumerate(frame_list)]
 
 
 # ------------------------------------------------------------------ options
@@ -363,52 +330,14 @@ def draw(
     return Graph(drawing)
 
 
-def _node_name(v: Value) -> str:
-    if v.label:
-        return v.label
-    return f"the output of {v.op_symbol}" if v.op_symbol else "an unnamed leaf"
+# The backward walkthrough lives in player.py, which imports this module; its names stay
+# importable from here, loaded on first use.
+_MOVED_TO_PLAYER = frozenset({"BackwardFrame", "Walkthrough", "draw_backward", "save_frames"})
 
 
-def draw_backward(
-    root: Value,
-    *,
-    rankdir: str = "auto",
-    show_data: bool = True,
-    edge_labels: bool = True,
-    precision: int = 4,
-    collapse: int | str | None = "auto",
-    max_nodes: int | None = DEFAULT_MAX_NODES,
-) -> Iterator[BackwardFrame]:
-    """Backpropagation step by step: one frame per node, in reverse topological order.
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_PLAYER:
+        from valuegrad.autograd import player
 
-    Frame k outlines the node being processed (its adjoint is final) and its
-    incoming edges, and shows every adjoint filled in so far; adjoints not yet
-    reached show ``?``. Each frame's ``adjoints`` maps Values to those numbers.
-    They are computed from ``local_derivatives`` exactly as ``backward()`` does
-    (same order, same float arithmetic), so the last frame's adjoints equal the
-    ``.grad`` a fresh ``backward()`` gives (gradient hooks are not applied).
-    ``.grad`` itself is not touched. Save the frames with ``save_frames``.
-    """
-    root = _check_root(root, "draw_backward")
-    options = _check_options(rankdir, show_data, True, edge_labels, precision, collapse, max_nodes)
-    structure, options, _ = _structure(root, frozenset(), options, collapse, max_nodes)
-    return _backward_frames(root, structure, options)
-
-
-def _backward_frames(root: Value, structure: Structure, options: DrawOptions) -> Iterator[BackwardFrame]:
-    order = structure.order
-    adjoints: dict[Value, float] = {root: 1.0}
-    total = len(order)
-    for step, node in enumerate(reversed(order)):
-        node_adjoint = adjoints[node]  # final: every consumer of ``node`` came earlier
-        parents = node.parents
-        adjoint_text = format_number(node_adjoint, options.precision)
-        if parents:
-            for parent, derivative in zip(parents, local_derivatives(node)):
-                adjoints[parent] = adjoints.get(parent, 0.0) + node_adjoint * derivative
-            what = f"its adjoint {adjoint_text} is final; each input a gets ā += {adjoint_text} · ∂/∂a (edge label)"
-        else:
-            what = f"a leaf: its gradient {adjoint_text} is complete"
-        caption = f"backward step {step + 1}/{total}: {_node_name(node)} — {what}"
-        drawing = dot_text(structure, options, grads=adjoints, focus=node, caption=caption)
-        yield BackwardFrame(drawing, step=step, node=node, adjoints=dict(adjoints))
+        return getattr(player, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

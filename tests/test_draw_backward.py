@@ -1,108 +1,193 @@
-"""The backward walkthrough: one frame per step, adjoints equal to what backward() computes."""
+"""The backward walkthrough: frames, captions, one layout, the saved player (no browser here)."""
 
 from __future__ import annotations
 
+import html
+import json
 import math
 import re
-import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, settings
 
-from valuegrad import autograd
-from valuegrad.autograd import Value, draw_backward, topological_order
-from valuegrad.autograd.drawing import HIGHLIGHT, PENDING_GRAD, BackwardFrame, GraphTooLargeError, save_frames
+from valuegrad.autograd import Value, draw, draw_backward, topological_order
+from valuegrad.autograd.drawing import BackwardFrame, GraphTooLargeError, save_frames
+from valuegrad.autograd.player import Walkthrough
+from valuegrad.autograd.testing import strategies as vst
 
-SVG = "{http://www.w3.org/2000/svg}"
-
-UNARY = ("tanh", "sigmoid", "exp", "sin", "relu", "softplus")
-BINARY = ("+", "-", "*", "/")
+HOSTILE = '</script><script>alert("x")</script><!-- & "q" \'s\' ]]> <b>'
 
 
-@st.composite
-def graphs(draw: st.DrawFn) -> Value:
-    """A random graph: a few leaves, then ops that reuse earlier nodes (so there is fan-out)."""
-    count = draw(st.integers(1, 4))
-    nodes = [Value(draw(st.floats(-2, 2, allow_nan=False)), label=f"x{i}") for i in range(count)]
-    for _ in range(draw(st.integers(1, 8))):
-        a = nodes[draw(st.integers(0, len(nodes) - 1))]
-        if draw(st.booleans()):
-            nodes.append(getattr(a, draw(st.sampled_from(UNARY)))())
-        else:
-            b = nodes[draw(st.integers(0, len(nodes) - 1))]
-            op = draw(st.sampled_from(BINARY))
-            nodes.append({"+": a + b, "-": a - b, "*": a * b, "/": a / (b * b + 1.0)}[op])
-    return autograd.sum(nodes[count - 1 :]) if len(nodes) > count else nodes[-1] * 1.0
+def neuron() -> Value:
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.88, label="b")
+    y = (w * x + b).tanh()
+    y.label = "y"
+    return y
 
 
 def same_float(a: float, b: float) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
-@given(root=graphs())
-def test_frames_follow_reverse_topological_order_and_end_with_backwards_gradients(root: Value) -> None:
-    frames = list(draw_backward(root))
+@settings(max_examples=25, deadline=None)
+@given(expr=vst.expressions(max_ops=6), skip_leaves=vst.st.booleans())
+def test_final_adjoints_equal_backward_on_random_graphs(expr: vst.Expression, skip_leaves: bool) -> None:
+    xs = [Value(x, label=f"x{i}") for i, x in enumerate(expr.inputs)]
+    root = expr(*xs)
+    walk = draw_backward(root, skip_leaves=skip_leaves, max_nodes=None)
     order = topological_order(root)
-    assert [f.node for f in frames] == order[::-1]
-    assert [f.step for f in frames] == list(range(len(order)))
+    shown = [f.node for f in walk]
+    expected = [v for v in reversed(order) if v.parents or v is root or not skip_leaves]
+    assert shown == expected and [f.step for f in walk] == list(range(len(walk))) and len(walk) == len(expected)
     assert all(v.grad == 0.0 for v in order)  # the walkthrough never touches .grad
     root.backward()
-    final = frames[-1].adjoints
+    final = walk[-1].adjoints
     assert set(final) == set(order)
     for v in order:
         assert same_float(final[v], v.grad), (v, final[v], v.grad)
     previous: set[Value] = set()
-    for frame in frames:
+    for frame in walk:
         assert previous <= set(frame.adjoints)  # adjoints are only ever filled in
         previous = set(frame.adjoints)
         assert same_float(frame.adjoints[frame.node], final[frame.node])  # complete when processed
+        for term in frame.contributions:  # each caption line is one honest chain-rule term
+            assert same_float(term.after, term.before + term.upstream * term.derivative)
 
 
-def test_each_frame_outlines_the_node_being_processed_and_marks_pending_grads() -> None:
-    x = Value(2.0, label="x")
-    w = Value(-3.0, label="w")
-    y = (x * w).tanh()
-    y.label = "y"
-    frames = list(draw_backward(y))
-    assert len(frames) == 4
-    first = frames[0].source
-    assert first.count(f'BORDER="3" COLOR="{HIGHLIGHT}"') == 1  # the output's record
-    assert re.search(r"<B>y</B>.*ID=\"v\d-grad\".*> *1\.0000<", first)
-    assert len(re.findall(rf"-grad[^\n]*?> *\{PENDING_GRAD}<", first)) == 2  # x and w not reached yet
-    assert "backward step 1/4" in first
-    last = frames[-1].source
-    assert not re.search(rf"> *\{PENDING_GRAD}<", last)
-    assert "a leaf: its gradient" in last
+def test_captions_write_out_the_arithmetic() -> None:
+    y = neuron()
+    walk = draw_backward(y, skip_leaves=True)
+    assert len(walk) == 3  # tanh, +, *: the three leaves are skipped
+    first, last = walk[0].caption.splitlines(), walk[-1].caption.splitlines()
+    assert first[0] == "Step 1/3: y\u0304 = 1.0000 is final; tanh passes it back to its inputs:"
+    slope = 1 - y.data**2
+    assert first[1] == f"grad((w*x)+b) = 0.0000 + 1.0000 · {slope:.4f} = {slope:.4f}"
+    assert last[1] == f"w\u0304 = 0.0000 + {slope:.4f} · 2.0000 = {slope * 2:.4f}"
+    assert last[2] == f"x\u0304 = 0.0000 + {slope:.4f} · -3.0000 = {slope * -3:.4f}"
+    leaves = draw_backward(y)
+    assert len(leaves) == 6 and "is a leaf, so this is its gradient" in leaves[-1].caption
 
 
-def test_frames_are_graphs_that_render_and_save_as_numbered_svgs(tmp_path: Path) -> None:
-    x = Value(0.5, label="x")
-    y = x.exp() * 2
-    frames = list(draw_backward(y))
-    assert all(isinstance(f, BackwardFrame) for f in frames)
-    bundle = frames[0]._repr_mimebundle_()
-    assert "image/svg+xml" in bundle
-    paths = save_frames(frames, tmp_path / "walk")
-    assert [p.name for p in paths] == ["frame_000.svg", "frame_001.svg", "frame_002.svg"]
-    for frame, path in zip(frames, paths):
-        root = ET.fromstring(path.read_text(encoding="utf-8"))
-        nodes = [g for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
-        assert len(nodes) == frame.node_count == 5
+def test_a_shared_input_shows_each_term_added_in_turn() -> None:
+    x = Value(3.0, label="x")
+    walk = draw_backward(x * x)
+    lines = walk[0].caption.splitlines()
+    assert lines[1:] == ["x\u0304 = 0.0000 + 1.0000 · 3.0000 = 3.0000", "x\u0304 = 3.0000 + 1.0000 · 3.0000 = 6.0000"]
+
+
+def _layout_only(svg: str) -> str:
+    """The SVG without what a frame may change: grad texts, classes, titles and the caption."""
+    svg = re.sub(r'(<text id="[^"]*-grad-text"[^>]*>)[^<]*', r"\1", svg)
+    svg = re.sub(r'class="(node|edge)[^"]*"', r'class="\1"', svg)
+    svg = re.sub(r"<title>[^<]*</title>", "", svg)
+    return re.sub(r'<text class="caption"[^>]*>[^<]*</text>', "", svg)
+
+
+def test_every_frame_shares_one_layout_and_highlights_what_changed() -> None:
+    y = neuron()
+    walk = draw_backward(y)
+    svgs = [frame.svg() for frame in walk]
+    assert len({_layout_only(svg) for svg in svgs}) == 1  # nothing moves between frames
+    assert len({svg for svg in svgs}) == len(svgs)
+    # frame 2 processes the sum: the product's and b's adjoints change, the sum is outlined
+    assert svgs[1].count('class="node changed"') == 2
+    assert svgs[1].count('class="node focus"') == 2  # the sum's op oval and its value box
+    assert svgs[1].count('class="edge active"') == 3  # two inputs in, one result out
+    pending = r'<text id="v\d+-grad-text"[^>]*>\u00a0*\?</text>'
+    assert len(re.findall(pending, svgs[1])) == 2  # x and w not reached yet
+    assert not re.search(pending, svgs[-1])
+    borders = re.findall(r'<polygon class="grad-cell"[^>]*points="([-\d.]+),[^ ]* [^ ]* ([-\d.]+),', svgs[0])
+    cell_widths = {round(float(b) - float(a), 1) for a, b in borders}
+    assert len(cell_widths) == 1  # every grad cell has one fixed width
+
+
+def test_frames_save_as_numbered_svgs_and_the_player_as_one_html_file(tmp_path: Path) -> None:
+    walk = draw_backward(Value(0.5, label="x").exp() * 2)
+    assert isinstance(walk, Walkthrough) and all(isinstance(f, BackwardFrame) for f in walk)
+    assert "image/svg+xml" in walk[0]._repr_mimebundle_()
+    paths = walk.save(tmp_path / "walk")
+    assert isinstance(paths, list) and [p.name for p in paths] == ["frame_000.svg", "frame_001.svg", "frame_002.svg"]
+    assert paths[1].read_text(encoding="utf-8") == walk[1].svg()
+    page = walk.save(tmp_path / "walk.html")
+    assert page == tmp_path / "walk.html" and page.read_text(encoding="utf-8") == walk.html()
+    assert walk._repr_html_().startswith("<iframe srcdoc=")
+    with pytest.raises(ValueError, match=r"\.html file for the player or a folder"):
+        walk.save(tmp_path / "walk.png")
+    with pytest.raises(ValueError, match=r"ending in \.svg"):
+        walk[0].save(tmp_path / "one.png")
 
 
 def test_save_frames_checks_its_arguments(tmp_path: Path) -> None:
-    frames = list(draw_backward(Value(1.0) * 2))
+    walk = draw_backward(Value(1.0) * 2)
     with pytest.raises(ValueError, match="unknown frame format"):
-        save_frames(frames, tmp_path, output_format="gif")
+        save_frames(walk, tmp_path, output_format="gif")
     with pytest.raises(ValueError, match="prefix"):
-        save_frames(frames, tmp_path, prefix="../escape")
-    paths = save_frames(frames, tmp_path, output_format="dot", prefix="step")
-    assert paths[0].read_text(encoding="utf-8") == frames[0].source
+        save_frames(walk, tmp_path, prefix="../escape")
+    paths = save_frames(walk, tmp_path, prefix="step")
+    assert [p.name for p in paths] == ["step_000.svg", "step_001.svg"]
 
 
-def test_walkthrough_respects_the_size_guard_before_the_first_frame() -> None:
+def test_the_same_graph_gives_byte_identical_pages() -> None:
+    assert draw_backward(neuron()).html() == draw_backward(neuron()).html()
+    y1, y2 = neuron(), neuron()
+    y1.backward()
+    y2.backward()
+    assert draw(y1).render("html") == draw(y2).render("html")
+
+
+def page_data(page: str) -> dict[str, Any]:
+    """The JSON the page's script reads."""
+    text = page.split('<script type="application/json" id="data">', 1)[1].split("</script>", 1)[0]
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+
+def test_hostile_labels_cannot_add_markup_to_the_page() -> None:
+    a = Value(1.0, label=HOSTILE)
+    y = a * Value(2.0, label="</b><img src=x onerror=alert(1)>")
+    y.label = "<!--"
+    page = draw_backward(y).html()
+    parser = _Elements()
+    parser.feed(page)
+    assert parser.tags.count("script") == 2 and "img" not in parser.tags and "b" not in parser.tags
+    data = page.split('<script type="application/json" id="data">', 1)[1].split("</script>", 1)[0]
+    assert f"grad({HOSTILE[:31]}…)" in page_data(page)["frames"][0]["caption"]  # shown, as text
+    assert "<" not in data and ">" not in data and "&" not in data
+    y.backward()
+    static = draw(y).render("html").decode("utf-8")
+    parser = _Elements()
+    parser.feed(static)
+    assert parser.tags.count("script") == 2 and "img" not in parser.tags
+    assert html.escape(HOSTILE, quote=False)[:20] in static  # shown, as text
+
+
+def test_the_static_page_has_hover_text_for_every_node() -> None:
+    y = neuron()
+    y.backward()
+    graph = draw(y, edge_labels=True)
+    page = graph.render("html").decode("utf-8")
+    assert '<svg id="drawing"' in page and 'id="controls"' not in page
+    info = page_data(page)["info"]
+    assert len(info) == graph.node_count  # every value box and op oval
+    x_lines = next(lines for lines in info.values() if lines[0] == "x")
+    assert x_lines[:3] == ["x", "data 2.0", f"grad {-3.0 * (1 - y.data**2)!r}"]  # full precision on hover
+    y_lines = next(lines for lines in info.values() if lines[0] == "y")
+    assert y_lines[-1] == f"∂y/∂(w*x)+b = {1 - y.data**2!r}"
+
+
+def test_walkthrough_checks_its_arguments_before_the_first_frame() -> None:
     x = Value(1.0)
     y = x
     for _ in range(30):
@@ -111,3 +196,31 @@ def test_walkthrough_respects_the_size_guard_before_the_first_frame() -> None:
         draw_backward(y, max_nodes=50)
     with pytest.raises(TypeError):
         draw_backward("y")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="skip_leaves must be True or False"):
+        draw_backward(y, skip_leaves=1)  # type: ignore[arg-type]
+
+
+def test_unlabelled_values_are_named_by_short_formulas_in_captions_and_drawing() -> None:
+    x = Value(3.0, label="x")
+    cases = {x * 2: "x*2", 2 - x: "2-x", -x: "-x", (x * 2).tanh(): "tanh(x*2)", -(x * x): "-(x*x)"}
+    for y, name in cases.items():
+        walk = draw_backward(y)
+        assert walk[0].caption.startswith(f"Step 1/{len(walk)}: grad({name}) = 1.0000 is final")
+        assert f">{name}</text>" in html.unescape(walk[0].svg())  # the drawing shows the name the caption uses
+    long = x * 2 * 2 * 2 * 2 * 2 * 2  # a formula longer than a name should be: its place instead
+    assert draw_backward(long)[0].caption.startswith("Step 1/7: grad(#6)")
+
+
+def test_folded_boxes_show_their_outputs_adjoint_frame_by_frame() -> None:
+    import valuegrad.nn as nn
+
+    model = nn.MLP(2, [16, 16, 1], rng=0)
+    y = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])[0]
+    walk = draw_backward(y, skip_leaves=True, collapse=3)
+    assert walk._structure.boxes  # drawn as one box per neuron
+    first, last = walk[0].svg(), walk[-1].svg()
+    outs = r"<text id=\"box\d+-grad-text\"[^>]*>out: data [-\d.]+[ \u00a0]+grad ([^<]*)</text>"
+    assert len(re.findall(outs, first)) == len(walk._structure.boxes)
+    assert "?" in re.findall(outs, first) and "?" not in re.findall(outs, last)
+    lines = walk[0].caption.splitlines()  # the output neuron: 16 weights, 16 inputs and a bias
+    assert len(lines) == 1 + 8 + 1 and lines[-1] == "… and 25 more inputs, each the same way"

@@ -1,0 +1,303 @@
+"""The backward pass step by step: ``draw_backward(root)``, a player you can click through.
+
+Each frame is one step of the engine's reverse sweep (``backward_steps``): a node whose
+adjoint is final passes it back, and each input's adjoint grows by one chain-rule term,
+which the caption writes out (``b̄ = 0.5000 + 0.5000 · 1.0000 = 1.0000``: old + upstream ·
+local derivative = new). Graphviz lays the graph out once; every frame is that one SVG with
+only the grad texts and highlight classes changed (``_svg_slots``), so nothing moves.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from valuegrad.autograd import _checks
+from valuegrad.autograd._files import write_text_atomic
+from valuegrad.autograd._page import MIN_SCALE, page
+from valuegrad.autograd._player_text import Contribution, caption, hover_lines, value_names
+from valuegrad.autograd._svg_slots import SvgTemplate, grad_text_id, parse_svg
+from valuegrad.autograd.drawing import DEFAULT_MAX_NODES, Graph, _check_options, _check_root, _structure
+from valuegrad.autograd.drawing_dot import PENDING_GRAD, DrawOptions, dot_text
+from valuegrad.autograd.drawing_structure import Structure
+from valuegrad.autograd.drawing_text import format_number, number_cell_text
+from valuegrad.autograd.engine import Value, backward_steps
+
+__all__ = ["BackwardFrame", "Contribution", "Walkthrough", "draw_backward", "graph_page", "save_frames"]
+
+PLAY_INTERVAL_MS = 1200
+CAPTION_MIN_PX = 11  # a saved frame's caption, at least, is readable in a 1000 px column
+NBSP = "\u00a0"  # pads the monospace number cells; a plain space would collapse in SVG text
+
+
+class BackwardFrame:
+    """One step of the walkthrough: ``node`` was processed (its adjoint is final).
+
+    ``adjoints`` maps every Value reached so far to its adjoint after this step,
+    ``contributions`` are the terms this step added, ``caption`` says it in words and numbers.
+    """
+
+    def __init__(
+        self,
+        walk: Walkthrough,
+        step: int,
+        node: Value,
+        adjoints: dict[Value, float],
+        contributions: tuple[Contribution, ...],
+        caption: str,
+    ) -> None:
+        self._walk = walk
+        self.step = step
+        self.node = node
+        self.adjoints = adjoints
+        self.contributions = contributions
+        self.caption = caption
+
+    def svg(self) -> str:
+        """This frame as a standalone SVG (the shared layout, this frame's numbers and caption)."""
+        return self._walk._frame_svg(self)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write this frame as SVG to ``path`` (which must end in .svg). Atomic."""
+        target = Path(path)
+        if target.suffix.lower() != ".svg":
+            raise ValueError(f"a frame saves as SVG: give a path ending in .svg, not {str(target)!r}")
+        write_text_atomic(target, self.svg())
+        return target
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        return f"<BackwardFrame {self.step}: {self.caption.splitlines()[0]}>"
+
+
+def save_frames(
+    frames: Iterator[BackwardFrame] | Sequence[BackwardFrame],
+    directory: str | os.PathLike[str],
+    output_format: str = "svg",
+    prefix: str = "frame",
+) -> list[Path]:
+    """Save frames as ``directory/frame_000.svg``, ``frame_001.svg``, ...; returns the paths written."""
+    if output_format.lower().lstrip(".") != "svg":
+        raise ValueError(f"unknown frame format {output_format!r}: frames are saved as svg")
+    if not prefix or any(sep in prefix for sep in ("/", "\\", os.sep)) or prefix.startswith("."):
+        raise ValueError(f"prefix {prefix!r} must be a plain file-name prefix such as 'frame'")
+    frame_list = list(frames)
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    width = max(3, len(str(len(frame_list) - 1)))
+    return [frame.save(folder / f"{prefix}_{i:0{width}d}.svg") for i, frame in enumerate(frame_list)]
+
+
+# ------------------------------------------------------------------ pages
+
+
+def graph_page(graph: Graph) -> str:
+    """``draw(...).save("graph.html")``: the static drawing with hover text, zoom and pan."""
+    structure = graph.drawing.structure
+    template = parse_svg(graph.svg(), ())
+    info = hover_lines(structure, value_names(structure.order), {v: v.grad for v in structure.values})
+    body = template.body({}, {}, {})  # the page's own tooltip shows the hover text
+    data = {"frames": [], "start": [], "info": info, "interval": PLAY_INTERVAL_MS}
+    return page("valuegrad graph", template.inline(body), data, template.natural_width)
+
+
+# ------------------------------------------------------------------ the walkthrough
+
+
+class Walkthrough:
+    """The frames of one backward pass: iterate them, ``len()``, index, ``.save(path)``.
+
+    ``.save("walk.html")`` writes a self-contained player; ``.save("folder")`` writes
+    ``folder/frame_000.svg``, ...  In Jupyter the object shows as the player.
+    Graphviz runs once, on first use of a picture, and every frame reuses its layout.
+    """
+
+    def __init__(
+        self, root: Value, structure: Structure, options: DrawOptions, note: str | None, skip_leaves: bool
+    ) -> None:
+        self.root = root
+        self._structure = structure
+        self._options = options
+        self._note = note
+        self._names = value_names(structure.order)
+        self._template: SvgTemplate | None = None
+        self._number_width = 1
+        self.frames: list[BackwardFrame] = self._sweep(skip_leaves)
+
+    def _sweep(self, skip_leaves: bool) -> list[BackwardFrame]:
+        """Watch the engine's sweep; each term's old and new adjoint are re-added in the sweep's order."""
+        steps: list[tuple[Value, float, dict[Value, float], tuple[Contribution, ...]]] = []
+        previous: dict[Value, float] = {}
+        for step in backward_steps(self.root):
+            running: dict[Value, float] = {}
+            terms = []
+            for term in step.terms:
+                before = running.get(term.parent, previous.get(term.parent, 0.0))
+                running[term.parent] = before + term.contribution
+                terms.append(Contribution(term.parent, before, step.adjoint, term.derivative, running[term.parent]))
+            previous = dict(step.adjoints)
+            if step.node.parents or step.node is self.root or not skip_leaves:
+                steps.append((step.node, step.adjoint, previous, tuple(terms)))
+        total, precision = len(steps), self._options.precision
+        return [
+            BackwardFrame(self, k, node, snapshot, terms, caption(k, total, node, g, terms, self._names, precision))
+            for k, (node, g, snapshot, terms) in enumerate(steps)
+        ]
+
+    # -------------------------------------------------------------- pictures
+
+    def _cell(self, adjoints: dict[Value, float], v: Value) -> str:
+        adjoint = adjoints.get(v)
+        text = PENDING_GRAD if adjoint is None else format_number(adjoint, self._options.precision)
+        return number_cell_text(text, self._number_width).replace(" ", NBSP)
+
+    def _cells(self, adjoints: dict[Value, float]) -> dict[str, str]:
+        """Every drawn grad text for these adjoints, by node id: value cells and folded boxes' outputs."""
+        s, template = self._structure, self.template()
+        cells = {f"v{n}": self._cell(adjoints, v) for n, v in enumerate(s.values)}
+        for box in s.boxes.values():
+            drawn = template.box_outputs.get(box.id)
+            if drawn is not None:  # the box shows its one output's numbers: keep the data, renew the grad
+                (output,) = s.box_outputs(box)
+                adjoint = adjoints.get(output)
+                grad = PENDING_GRAD if adjoint is None else format_number(adjoint, self._options.precision)
+                cells[box.id] = drawn[: drawn.rindex("grad ") + len("grad ")] + grad
+        return cells
+
+    def template(self) -> SvgTemplate:
+        """The one layout: number cells wide enough for any frame's adjoint, then slotted."""
+        if self._template is None:
+            s = self._structure
+            precision = self._options.precision
+            widest = max(len(format_number(a, precision)) for f in self.frames for a in f.adjoints.values())
+            for v in s.values:  # the boxes show the names the captions use
+                if s.shown_label.get(v) is None:
+                    s.shown_label[v] = self._names[v]
+            drawing = dot_text(s, self._options, grads={}, number_width=widest, note=self._note)
+            self._number_width = drawing.number_width
+            values, boxes = {f"v{n}" for n in range(len(s.values))}, {box.id for box in s.boxes.values()}
+            self._template = parse_svg(Graph(drawing).svg(), values, boxes)
+        return self._template
+
+    def _marks(self, frame: BackwardFrame) -> tuple[list[str], list[str], list[str]]:
+        """The ids to highlight: changed adjoints, the node processed, the edges it sends back along."""
+        node_of = self._structure.node_of
+        changed = sorted({node_of[t.parent] for t in frame.contributions if t.parent in node_of})
+        key = node_of.get(frame.node)
+        focus = [key] if key is not None else []
+        edges: list[str] = []
+        values = self._structure.values
+        if key is not None and key.startswith("v") and values[int(key[1:])] is frame.node and frame.node.parents:
+            op = "op" + key[1:]
+            focus.append(op)
+            edges = sorted(k for k, (tail, head) in self.template().edges.items() if op in (tail, head))
+        return changed, focus, edges
+
+    def _frame_svg(self, frame: BackwardFrame) -> str:
+        template = self.template()
+        changed, focus, edges = self._marks(frame)
+        classes = {key: "changed" for key in changed}
+        for key in focus:
+            classes[key] = (classes.get(key, "") + " focus").strip()
+        classes.update({key: "active" for key in edges})
+        grads = self._cells(frame.adjoints)
+        info = hover_lines(self._structure, self._names, frame.adjoints)
+        titles = {key: "\n".join(lines) for key, lines in info.items()}
+        # The caption keeps >= CAPTION_MIN_PX when the frame is scaled into a 1000 px column, and
+        # room is made for the longest caption of any frame, so every frame has the same size.
+        captions = [f.caption.splitlines() for f in self.frames]
+        font = max(14.0, CAPTION_MIN_PX * template.view_box[2] / 1000)
+        height = font * 1.3
+        top = height * max(len(lines) for lines in captions) + font / 2
+        width = max(len(line) for lines in captions for line in lines) * font * 0.55 + 8
+        x, y = template.view_box[0] + 4, template.view_box[1] - top
+        text = "".join(
+            f'<text class="caption" style="font-size:{font:.1f}px" x="{x:.2f}" y="{y + height * (i + 1):.2f}">'
+            f"{html.escape(line)}</text>"
+            for i, line in enumerate(frame.caption.splitlines())
+        )
+        return template.document(template.body(classes, grads, titles), top=top, width=width, extra=text)
+
+    def html(self) -> str:
+        """The self-contained player page (the same graph gives the same bytes)."""
+        template = self.template()
+        initial = self._cells({self.root: 1.0})
+        before = initial
+        frames = []
+        for frame in self.frames:
+            after = self._cells(frame.adjoints)
+            changes = [[grad_text_id(key), text] for key, text in sorted(after.items()) if text != before[key]]
+            changed, focus, edges = self._marks(frame)
+            frames.append({"caption": frame.caption, "g": changes, "changed": changed, "focus": focus, "edges": edges})
+            before = after
+        data = {
+            "frames": frames,
+            "start": [[grad_text_id(key), text] for key, text in sorted(initial.items())],
+            "info": hover_lines(self._structure, self._names, None),
+            "interval": PLAY_INTERVAL_MS,
+        }
+        body = template.body({}, initial, {})
+        return page("valuegrad: the backward pass", template.inline(body), data, template.natural_width)
+
+    def save(self, path: str | os.PathLike[str]) -> Path | list[Path]:
+        """``x.html``: the player page; a folder (no suffix): one SVG per frame. Atomic per file."""
+        target = Path(path)
+        if target.suffix.lower() == ".html":
+            write_text_atomic(target, self.html())
+            return target
+        if target.suffix and not target.is_dir():
+            raise ValueError(f"save({str(target)!r}): give a .html file for the player or a folder for SVG frames")
+        return save_frames(self.frames, target)
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the player, in an iframe so its ids and keys stay its own."""
+        template = self.template()
+        scale = max(MIN_SCALE, min(1.0, 960 / template.natural_width))
+        height = template.view_box[3] * 4 / 3 * scale + 170
+        document = html.escape(self.html(), quote=True)
+        return f'<iframe srcdoc="{document}" style="width:100%;height:{height:.0f}px;border:0"></iframe>'
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __iter__(self) -> Iterator[BackwardFrame]:
+        return iter(self.frames)
+
+    def __getitem__(self, index: int) -> BackwardFrame:
+        return self.frames[index]
+
+    def __repr__(self) -> str:
+        return f"<Walkthrough: {len(self.frames)} frames; .save('walk.html'), .save(folder), iterate for frames>"
+
+
+def draw_backward(
+    root: Value,
+    *,
+    rankdir: str = "auto",
+    show_data: bool = True,
+    edge_labels: bool = True,
+    precision: int = 4,
+    collapse: int | str | None = "auto",
+    max_nodes: int | None = DEFAULT_MAX_NODES,
+    skip_leaves: bool = False,
+) -> Walkthrough:
+    """Backpropagation step by step: one frame per node, in reverse topological order.
+
+    Returns a :class:`Walkthrough` (iterable, ``len()``, ``.save(path)``). Frame k
+    outlines the node processed (its adjoint is final), highlights the adjoints it
+    changed and writes the arithmetic in its caption; adjoints not yet reached show ``?``.
+    ``skip_leaves=True`` drops the frames of leaves, where nothing happens. The frames
+    are the engine's own sweep (``backward_steps``), so the last frame's adjoints equal
+    what a fresh ``backward()`` puts in ``.grad``; ``.grad`` itself is not touched.
+    Other options are as for ``draw``.
+    """
+    root = _check_root(root, "draw_backward")
+    options = _check_options(rankdir, show_data, True, edge_labels, precision, collapse, max_nodes)
+    skip_leaves = _checks.flag(skip_leaves, "skip_leaves", "draw_backward")
+    structure, options, note = _structure(root, frozenset(), options, collapse, max_nodes)
+    return Walkthrough(root, structure, options, note, skip_leaves)

@@ -1,0 +1,214 @@
+"""The saved player and graph pages in a real browser: Playwright driving Debian's chromium.
+
+Playwright's own browser download cannot be reached here, so the system ``chromium`` is
+launched through ``executable_path``. Without chromium or playwright these tests skip and
+say why (``.ci/run`` installs chromium with apt when it is missing).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from valuegrad.autograd import Value, draw, draw_backward, local_derivatives
+from valuegrad.autograd._svg_slots import grad_text_id
+from valuegrad.autograd.drawing import format_number
+from valuegrad.autograd.player import Walkthrough
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("browser tests need Debian's chromium on PATH (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests need playwright for Python (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page that records every request and every JavaScript error or dialog."""
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    opened.requests = []
+    opened.errors = []
+    opened.on("request", lambda request: opened.requests.append(request.url))
+    opened.on("pageerror", lambda error: opened.errors.append(str(error)))
+    opened.on("dialog", lambda dialog: (opened.errors.append("dialog: " + dialog.message), dialog.dismiss()))
+    yield opened
+    context.close()
+
+
+def neuron() -> Value:
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    o = (x1 * w1 + x2 * w2 + b).tanh()
+    o.label = "o"
+    return o
+
+
+def value_ids(walk: Walkthrough) -> dict[Value, str]:
+    """The drawn node id of every value drawn in a box of its own."""
+    return {v: f"v{n}" for n, v in enumerate(walk._structure.values)}
+
+
+def grad_cells(page: Any) -> dict[str, str]:
+    texts: dict[str, str] = page.eval_on_selector_all(
+        "text.grad-text", "els => Object.fromEntries(els.map(e => [e.id, e.textContent]))"
+    )
+    return texts
+
+
+def only_local_requests(page: Any) -> None:
+    assert page.requests, "the page should at least have been loaded"
+    assert all(url.startswith(("file:", "data:")) for url in page.requests), page.requests
+
+
+def test_clicking_through_every_frame_shows_the_engines_adjoints(page: Any, tmp_path: Path) -> None:
+    root = neuron()
+    walk = draw_backward(root)
+    ids = value_ids(walk)
+    path = walk.save(tmp_path / "walk.html")
+    assert isinstance(path, Path)
+    page.goto(path.as_uri())
+    root.backward()  # the engine's adjoints, computed independently of the player
+    for k, frame in enumerate(walk):
+        if k:
+            page.click("#next")
+        assert page.text_content("#caption") == frame.caption
+        assert page.text_content("#counter") == f"{k + 1} / {len(walk)}"
+        shown = grad_cells(page)
+        assert len({len(text) for text in shown.values()}) == 1  # one fixed width: nothing moves
+        for v, key in ids.items():
+            expected = "?" if v not in frame.adjoints else format_number(frame.adjoints[v], 4)
+            assert shown[grad_text_id(key)].strip() == expected, (k, v)
+        # the node just processed holds the engine's final adjoint; each new adjoint ends a caption line
+        assert shown[grad_text_id(ids[frame.node])].strip() == format_number(frame.node.grad, 4)
+        for term, line in zip(frame.contributions, frame.caption.splitlines()[1:]):
+            assert line.endswith("= " + format_number(term.after, 4))
+        changed = page.eval_on_selector_all("g.changed", "els => els.map(e => e.id).sort()")
+        assert changed == sorted({ids[t.parent] for t in frame.contributions})
+    assert all(shown[grad_text_id(key)].strip() == format_number(v.grad, 4) for v, key in ids.items())
+    page.click("#next")  # past the end: stays on the last frame
+    assert page.text_content("#counter") == f"{len(walk)} / {len(walk)}"
+    page.keyboard.press("ArrowLeft")
+    assert page.text_content("#caption") == walk[-2].caption
+    page.click("#previous")
+    page.keyboard.press("ArrowRight")
+    assert page.text_content("#caption") == walk[-2].caption
+    page.screenshot(path=str(tmp_path / "walk.png"), full_page=True)
+    only_local_requests(page)
+    assert page.errors == []
+
+
+def test_play_steps_forward_on_its_own(page: Any, tmp_path: Path) -> None:
+    walk = draw_backward(neuron(), skip_leaves=True)
+    path = walk.save(tmp_path / "walk.html")
+    assert isinstance(path, Path)
+    page.goto(path.as_uri())
+    page.click("#play")
+    assert page.text_content("#play") == "Pause"
+    page.wait_for_function("document.getElementById('counter').textContent.startsWith('2 /')")
+    assert page.text_content("#caption") == walk[1].caption
+    page.click("#play")
+    assert page.text_content("#play") == "Play"
+    assert page.errors == []
+
+
+def test_hovering_a_node_shows_its_data_grad_and_local_derivatives(page: Any, tmp_path: Path) -> None:
+    root = neuron()
+    walk = draw_backward(root)
+    path = walk.save(tmp_path / "walk.html")
+    assert isinstance(path, Path)
+    page.goto(path.as_uri())
+    assert page.is_hidden("#tooltip")
+    o_key = value_ids(walk)[root]
+    page.hover(f"#{o_key}")
+    tip = page.text_content("#tooltip")
+    assert page.is_visible("#tooltip")
+    (slope,) = local_derivatives(root)
+    assert tip.splitlines() == ["o", f"data {root.data!r}", "made by tanh", f"∂o/∂#8 = {slope!r}", "grad 1.0000"]
+    page.hover(f"#op{o_key[1:]}")
+    assert page.text_content("#tooltip").splitlines() == ["tanh → o", f"∂o/∂#8 = {slope!r}"]
+    only_local_requests(page)
+
+
+def test_the_static_graph_page_hovers_zooms_and_pans(page: Any, tmp_path: Path) -> None:
+    root = neuron()
+    root.backward()
+    path = tmp_path / "graph.html"
+    draw(root, edge_labels=True).save(path)
+    page.goto(path.as_uri())
+    x1 = next(v for v in _values(root) if v.label == "x1")
+    page.hover(f"#{draw(root).drawing.node_of[x1]}")
+    assert page.text_content("#tooltip").splitlines()[:3] == ["x1", "data 2.0", f"grad {x1.grad!r}"]
+    view_box = "() => { const b = document.getElementById('drawing').viewBox.baseVal; return [b.x, b.y, b.width] }"
+    before = page.evaluate(view_box)
+    page.mouse.wheel(0, -300)
+    zoomed = page.evaluate(view_box)
+    assert zoomed[2] < before[2]  # zoomed in
+    box = page.locator("#drawing").bounding_box()
+    page.mouse.move(box["x"] + 200, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 300, box["y"] + 40)
+    page.mouse.up()
+    assert page.evaluate(view_box)[0] < zoomed[0]  # dragged right: the view moved left
+    page.screenshot(path=str(tmp_path / "graph.png"))
+    only_local_requests(page)
+    assert page.errors == []
+
+
+def _values(root: Value) -> list[Value]:
+    from valuegrad.autograd import topological_order
+
+    return topological_order(root)
+
+
+def test_hostile_labels_stay_text_in_the_browser(page: Any, tmp_path: Path) -> None:
+    a = Value(1.0, label='</script><script>alert("x")</script><!--')
+    y = a * Value(2.0, label="<img src=x onerror=alert(1)>")
+    y.label = "]]><svg onload=alert(2)>"
+    walk = draw_backward(y)
+    path = walk.save(tmp_path / "walk.html")
+    assert isinstance(path, Path)
+    page.goto(path.as_uri())
+    page.click("#next")
+    assert page.evaluate("document.scripts.length") == 2
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert page.evaluate("document.querySelectorAll('svg').length") == 1
+    assert page.text_content("#caption") == walk[1].caption
+    assert page.errors == []
+    only_local_requests(page)
+
+
+def test_the_notebook_player_works_inside_its_iframe(page: Any) -> None:
+    walk: Walkthrough = draw_backward(neuron(), skip_leaves=True)
+    page.set_content(walk._repr_html_())
+    player = page.frame_locator("iframe")
+    assert player.locator("#caption").text_content() == walk[0].caption
+    player.locator("#next").click()
+    assert player.locator("#caption").text_content() == walk[1].caption
+    assert page.errors == []
