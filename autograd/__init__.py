@@ -8,6 +8,7 @@
 27.0
 """
 
+from valuegrad.autograd.compiled import CompileError, jit
 from valuegrad.autograd.drawing import Graph, draw, draw_backward
 from valuegrad.autograd.engine import (
     Scope,
@@ -30,6 +31,7 @@ from valuegrad.autograd.gradient_check import GradcheckError, gradcheck
 
 # autograd.sum and autograd.max stay out of __all__: a star import must not shadow the builtins.
 __all__ = [
+    "CompileError",
     "GradcheckError",
     "Graph",
     "Scope",
@@ -43,6 +45,7 @@ __all__ = [
     "gradcheck",
     "gradients",
     "hessian",
+    "jit",
     "local_derivatives",
     "logsumexp",
     "no_grad",
