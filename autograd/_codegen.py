@@ -44,7 +44,7 @@ _NARY = {getattr(ops, name) for name in ("SUM", "DOT", "LOGSUMEXP", "MAX")}
 # A label becomes a variable name only if it is this plain: letters and digits, no underscore
 # (so it cannot collide with an adjoint's ``_bar`` or a bound ``_helper``), not one of ours.
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9]{0,30}")
-_OURS = re.compile(r"[xpvd]\d+")
+_OURS = re.compile(r"[xpvdt]\d+")
 
 
 class GuardFailed(Exception):
@@ -94,6 +94,7 @@ class _Writer:
         self.captured: list[Value] = []
         self.leaf_globals: dict[int, str] = {}
         self.bound: dict[tuple[str, int], str] = {}
+        self.tuples: dict[str, str] = {}
 
     def name(self, node: Value, fallback: str) -> str:
         """The variable for ``node``: its label (or argument name) if plain and free, else ``fallback``."""
@@ -122,6 +123,17 @@ class _Writer:
             self.globals[name] = obj
             self.bound[key] = name
         return self.bound[key]
+
+    def pack(self, items: list[str]) -> str:
+        """A tuple of operands as one local, defined at its first use and shared after it.
+
+        Every variable is assigned once, so a tuple stays valid for the rest of the function.
+        """
+        text = f"({', '.join(items)},)"
+        if text not in self.tuples:
+            self.tuples[text] = f"t{len(self.tuples)}"
+            self.lines.append(f"{self.tuples[text]} = {text}")
+        return self.tuples[text]
 
     def constant(self, c: Any) -> str:
         if c is None:
@@ -168,6 +180,10 @@ def _forward(w: _Writer, node: Value) -> str:
     op, ctx, xs = node._op, node._ctx, _operands(w, node)
     assert op is not None
     kind = _kind(op)
+    if op is ops.DOT:
+        inline = _dot_source(w, ctx, xs)
+        if inline is not None:
+            return inline
     if kind != "nary":
         args = (xs[0], xs[1]) if kind == "binary" else (xs[0], ctx)
         try:
@@ -178,6 +194,23 @@ def _forward(w: _Writer, node: Value) -> str:
     if kind != "binary":
         call_args += f", {w.constant(ctx)}"
     return f"{w.bind(f'op_{op.name}', op.forward)}({call_args})"
+
+
+def _dot_source(w: _Writer, ctx: Any, xs: list[Any]) -> str | None:
+    """``ops._dot`` for its two common layouts, as the same ``sum(map(mul, ...))`` over shared tuples.
+
+    A layer's weights form one tuple per neuron and its inputs one per example, built once
+    and reused; ``_dot`` itself would need a fresh list per call. Other layouts call ``_dot``.
+    """
+    layout = ctx[0] if isinstance(ctx, tuple) and ctx else None
+    if layout is ops.DOT_CONST:
+        return f"_sum(map(_mul, {w.pack([render(x) for x in xs])}, {w.bind('c', ctx[1])}), {number(ctx[2])})"
+    if layout is ops.DOT_PAIRED:
+        n = ctx[1]
+        left, right = w.pack([render(x) for x in xs[:n]]), w.pack([render(x) for x in xs[n : 2 * n]])
+        total = f"_sum(map(_mul, {left}, {right}), {number(ctx[2])})"
+        return f"{total} + {render(xs[2 * n])}" if len(xs) > 2 * n else total
+    return None
 
 
 def _guard_test(w: _Writer, guard: Guard) -> str | None:
@@ -218,7 +251,7 @@ def _backward(w: _Writer) -> str:
         key = id(node)
         if key not in adjoint and key in pending:
             adjoint[key] = f"{w.names[key]}_bar"
-            lines.append(f"{adjoint[key]} = {_total(pending.pop(key))}")
+            lines.append(f"{adjoint[key]} = {_total(w, pending.pop(key))}")
         return adjoint.get(key)
 
     if id(tape.output) in needed:
@@ -244,14 +277,28 @@ _SUM_IS_SEQUENTIAL = sys.version_info < (3, 12)
 _MANY = 4  # from this many product terms on, sum(map(mul, ...)) is faster than a chain of +
 
 
-def _total(terms: list[tuple[str, str, str | None]]) -> str:
-    """Source for the sum of ``terms``, each ``(text, adjoint, factor)``; factor None if not a product."""
-    if len(terms) >= _MANY and _SUM_IS_SEQUENTIAL and all(factor is not None for _, _, factor in terms):
-        adjoints = ", ".join(g for _, g, _ in terms)
-        factors = ", ".join(str(factor) for _, _, factor in terms)
-        return f"_sum(map(_mul, ({adjoints}), ({factors})), 0.0)"
-    if len(terms) == 1:
-        return terms[0][0]
+def _total(w: _Writer, terms: list[tuple[str, str, str | None]]) -> str:
+    """Source for the sum of ``terms``, each ``(text, adjoint, factor)``; factor None if not a product.
+
+    Many products become ``sum(map(mul, gs, ds), start)`` over tuples the writer shares
+    (every weight of a neuron reuses that neuron's tuple of adjoints over the batch). A
+    leading run of terms from one child (a parameter used twice by ``dot(params, params)``)
+    is added first and passed as ``start``, which keeps the additions in the engine's order.
+    """
+    lead = 1
+    while lead < len(terms) and terms[lead][1] == terms[0][1]:
+        lead += 1
+    lead = 0 if lead == len(terms) else lead
+    rest = terms[lead:]
+    if len(rest) >= _MANY and _SUM_IS_SEQUENTIAL and all(factor is not None for _, _, factor in rest):
+        adjoints = w.pack([g for _, g, _ in rest])
+        factors = w.pack([str(factor) for _, _, factor in rest])
+        start = _chain(terms[:lead]) if lead else "0.0"
+        return f"_sum(map(_mul, {adjoints}, {factors}), {start})"
+    return _chain(terms)
+
+
+def _chain(terms: list[tuple[str, str, str | None]]) -> str:
     return " + ".join(text if " if " not in text else f"({text})" for text, _, _ in terms)
 
 

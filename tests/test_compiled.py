@@ -64,7 +64,10 @@ def test_nary_ops_agree():
     from valuegrad import autograd
 
     def f(a, b, c):
-        return autograd.dot([a, b, 2.0], [c, a, b], 1.5) + autograd.max([a, b, c]) + autograd.logsumexp([a, c])
+        mixed = autograd.dot([a, b, 2.0], [c, a, b], 1.5)
+        constant = autograd.dot([a, b, c], [0.5, -2.0, 3.0], c)  # every partial a constant
+        paired = autograd.dot([a, b], [c, a], b) + autograd.dot([a, c], [b, b])  # Values on both sides
+        return mixed + constant * paired + autograd.max([a, b, c]) + autograd.logsumexp([a, c]) + autograd.sum([a, b])
 
     compiled = jit(f, argnums=(0, 1, 2))
     for xs in itertools.product((-1.0, 0.5, 2.0, math.nan), repeat=3):
