@@ -299,6 +299,8 @@ def _total(w: _Writer, terms: list[tuple[str, str, str | None]]) -> str:
 
 
 def _chain(terms: list[tuple[str, str, str | None]]) -> str:
+    if len(terms) == 1:
+        return terms[0][0]
     return " + ".join(text if " if " not in text else f"({text})" for text, _, _ in terms)
 
 
