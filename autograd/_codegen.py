@@ -95,6 +95,7 @@ class _Writer:
         self.leaf_globals: dict[int, str] = {}
         self.bound: dict[tuple[str, int], str] = {}
         self.tuples: dict[str, str] = {}
+        self.refs: dict[int, Any] = {}
 
     def name(self, node: Value, fallback: str) -> str:
         """The variable for ``node``: its label (or argument name) if plain and free, else ``fallback``."""
@@ -111,9 +112,11 @@ class _Writer:
 
     def ref(self, node: Value) -> Any:
         """How an operand appears: a placeholder for a variable, a float for a constant leaf."""
-        if id(node) in self.tape.constants:
-            return node.data
-        return Sym(self.names[id(node)], atomic=True)
+        known = self.refs.get(id(node))
+        if known is None:
+            known = node.data if id(node) in self.tape.constants else Sym(self.names[id(node)], atomic=True)
+            self.refs[id(node)] = known
+        return known
 
     def bind(self, prefix: str, obj: Any) -> str:
         """A global name for ``obj`` (the same object keeps its name): ``_op_tanh``, ``_leaf3``."""

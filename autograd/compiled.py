@@ -38,6 +38,7 @@ first contribution to 0.0, which turns -0.0 into 0.0).
 
 from __future__ import annotations
 
+import collections
 import html
 import inspect
 import time
@@ -50,6 +51,9 @@ from valuegrad.autograd.engine import Value, topological_order
 from valuegrad.autograd.functional import _check_argnums
 
 __all__ = ["CompileError", "Compiled", "jit"]
+
+#: How many argument shapes (with their static values) one compiled function keeps traces for.
+MAX_SHAPES = 32
 
 
 def _flatten(arg: Any, where: str, out: list[float]) -> Any:
@@ -115,7 +119,9 @@ class Compiled:
         self.has_aux = has_aux
         self.static_argnums = tuple(static_argnums)
         self.max_traces = max_traces
-        self._cache: dict[Any, list[_Trace]] = {}
+        # Traces by argument shape and static values, least recently used first; the oldest
+        # shapes are dropped past MAX_SHAPES (each trace holds a compiled function).
+        self._cache: collections.OrderedDict[Any, list[_Trace]] = collections.OrderedDict()
         self._last: _Trace | None = None
         self.traces = 0  # how many times f was traced (a measure of guard failures)
         try:
@@ -135,6 +141,9 @@ class Compiled:
                 shapes.append(_flatten(arg, str(i), flat))
         key = (len(args), tuple(shapes), tuple(statics))
         traces = self._cache.setdefault(key, [])
+        self._cache.move_to_end(key)
+        if len(self._cache) > MAX_SHAPES:
+            self._cache.popitem(last=False)
         failed: list[int] = []
         for trace in traces:
             try:

@@ -183,3 +183,18 @@ def test_source_shows_in_jupyter():
     compiled(1.0)
     assert compiled._repr_markdown_().startswith("```python\ndef compiled")
     assert "<pre><code" in compiled._repr_html_()
+
+
+def test_shapes_and_static_arguments_each_get_a_trace():
+    def f(xs, scale):
+        total = xs[0] * scale
+        for x in xs[1:]:
+            total = total + x * scale
+        return total
+
+    compiled = jit(f, argnums=0, static_argnums=(1,))
+    assert compiled([1.0, 2.0], 3.0) == (9.0, [3.0, 3.0])
+    assert compiled([1.0, 2.0, 4.0], 3.0) == (21.0, [3.0, 3.0, 3.0])
+    assert compiled([1.0, 2.0], 0.5) == (1.5, [0.5, 0.5])
+    assert compiled([5.0, 2.0], 3.0) == (21.0, [3.0, 3.0])
+    assert compiled.traces == 3
