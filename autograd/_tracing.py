@@ -23,6 +23,8 @@ from valuegrad.autograd import engine
 from valuegrad.autograd.engine import Value
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(engine.__file__))
+_ENGINE_TREE = _ENGINE_DIR + os.sep
+_USER_TREE = os.path.join(_ENGINE_DIR, "testing") + os.sep  # test helpers count as user code
 _COMPARISONS = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
 
 
@@ -54,10 +56,11 @@ _IN_ENGINE: dict[str, bool] = {}
 
 
 def _in_engine(filename: str) -> bool:
-    """Is this file one of the engine's own modules (``autograd/*.py``, not its tests or tools)?"""
+    """Is this file one of the engine's own modules (under ``autograd/``, not ``autograd/testing``)?"""
     known = _IN_ENGINE.get(filename)
     if known is None:
-        known = _IN_ENGINE[filename] = os.path.dirname(os.path.abspath(filename)) == _ENGINE_DIR
+        path = os.path.abspath(filename)
+        known = _IN_ENGINE[filename] = path.startswith(_ENGINE_TREE) and not path.startswith(_USER_TREE)
     return known
 
 
