@@ -116,7 +116,6 @@ def fit(
     * ``accuracy``: ``'auto'`` picks the measure that fits a named loss; a function
       ``(outputs, targets) -> float``; or None.
     * ``progress``: a tqdm bar (a widget in Jupyter, text in a terminal); False for none.
-
     * ``compile``: train through compiled straight-line code (``nn.compiled``): the same losses,
       several times faster per step after a first step that traces and compiles.
 
