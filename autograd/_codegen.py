@@ -200,19 +200,19 @@ def _forward(w: _Writer, node: Value) -> str:
 
 
 def _dot_source(w: _Writer, ctx: Any, xs: list[Any]) -> str | None:
-    """``ops._dot`` for its two common layouts, as the same ``sum(map(mul, ...))`` over shared tuples.
+    """A dot layout's ``value`` for its two common layouts, as the same ``sum(map(mul, ...))`` over shared tuples.
 
     A layer's weights form one tuple per neuron and its inputs one per example, built once
-    and reused; ``_dot`` itself would need a fresh list per call. Other layouts call ``_dot``.
+    and reused; the row's forward would need a fresh list per call. Other layouts call it.
     """
-    layout = ctx[0] if isinstance(ctx, tuple) and ctx else None
-    if layout is ops.DOT_CONST:
-        return f"_sum(map(_mul, {w.pack([render(x) for x in xs])}, {w.bind('c', ctx[1])}), {number(ctx[2])})"
-    if layout is ops.DOT_PAIRED:
-        n = ctx[1]
+    if isinstance(ctx, ops.DotConst):
+        weights = w.bind("c", ctx.partials)
+        return f"_sum(map(_mul, {w.pack([render(x) for x in xs])}, {weights}), {number(ctx.constant)})"
+    if isinstance(ctx, ops.DotPaired):
+        n = ctx.n
         left, right = w.pack([render(x) for x in xs[:n]]), w.pack([render(x) for x in xs[n : 2 * n]])
-        total = f"_sum(map(_mul, {left}, {right}), {number(ctx[2])})"
-        return f"{total} + {render(xs[2 * n])}" if len(xs) > 2 * n else total
+        total = f"_sum(map(_mul, {left}, {right}), {number(ctx.constant)})"
+        return f"{total} + {render(xs[2 * n])}" if ctx.tail else total
     return None
 
 

@@ -48,7 +48,7 @@ from valuegrad.autograd import _checks
 from valuegrad.autograd._codegen import Generated, GuardFailed, Tape, generate
 from valuegrad.autograd._tracing import CompileError, recording
 from valuegrad.autograd.engine import Value, topological_order
-from valuegrad.autograd.functional import _check_argnums
+from valuegrad.autograd.functional import _argnums, _chosen
 
 __all__ = ["CompileError", "Compiled", "jit"]
 
@@ -116,6 +116,7 @@ class Compiled:
     ) -> None:
         self.f = f
         self.argnums = argnums
+        self._wanted = () if argnums == () else _argnums(argnums, "jit")  # checked now, fitted per call
         self.has_aux = has_aux
         self.static_argnums = tuple(static_argnums)
         self.max_traces = max_traces
@@ -168,7 +169,7 @@ class Compiled:
         return value, packed
 
     def _chosen(self, nargs: int) -> tuple[int, ...]:
-        chosen = _check_argnums(self.argnums, nargs) if self.argnums != () else ()
+        chosen = _chosen(self._wanted, nargs, "jit")
         bad = [i for i in chosen if i in self.static_argnums]
         if bad:
             raise ValueError(f"jit: argument {bad[0]} is static, so it has no gradient; drop it from argnums")

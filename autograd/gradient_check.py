@@ -30,6 +30,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from valuegrad.autograd._modes import transform_level
 from valuegrad.autograd.engine import Value, gradients
 
 __all__ = ["GradcheckError", "gradcheck"]
@@ -153,6 +154,7 @@ def _fail(
     return False
 
 
+@transform_level()  # a transform: records inside no_grad, and a grad(f) it checks stays differentiable
 def gradcheck(
     f: Callable[..., Any],
     *inputs: float | Value,

@@ -12,10 +12,18 @@ and ``dev`` otherwise. Each name loads the shipped ``valuegrad-<name>`` profile
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from hypothesis import settings
 
 from valuegrad.autograd._hypothesis_plugin import PROFILES, register_profiles
+
+# `python -m pytest` puts the repository root on sys.path, where the top-level folders autograd/
+# and nn/ would import as `autograd` and `nn` -- names valuegrad never installs. Drop it, so the
+# suite sees exactly what users get: `valuegrad.autograd` and `valuegrad.nn`.
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != _ROOT]
 
 register_profiles()  # also done by Hypothesis's entry point, unless plugins are disabled
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from valuegrad import autograd
 from valuegrad.autograd import Value
 from valuegrad.autograd.testing.optable import ROWS, OpRow, row
+from valuegrad.autograd.testing.oracles import close
 from valuegrad.autograd.testing.strategies import Expression, expressions, op_inputs
 from valuegrad.autograd.testing.symbolic import SympyTwin, row_twin
 
@@ -26,12 +27,12 @@ UNARY_ROWS = [r for r in ROWS if r.arity == 1]
 
 
 def assert_close(engine: Sequence[Any], reference: Sequence[Any], what: str, rel: float, abs_: float) -> None:
-    """Elementwise |a - b| <= abs_ + rel * max(|a|, |b|), with a message naming the entry."""
+    """Elementwise ``close`` (gradcheck's rule), with a message naming the entry."""
     for i, (a, b) in enumerate(zip(engine, reference, strict=True)):
         if isinstance(a, (list, tuple)):
             assert_close(a, b, f"{what}[{i}]", rel, abs_)
             continue
-        if not abs(a - b) <= abs_ + rel * max(abs(a), abs(b)):
+        if not close(a, b, rel, abs_):
             raise AssertionError(f"{what}[{i}]: engine {a!r}, SymPy {b!r}")
 
 

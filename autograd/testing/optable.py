@@ -14,9 +14,10 @@ Every callable takes the differentiated inputs first and then the constants:
 ``row.on_values(x, y, c)``. Kinked functions are written in SymPy with the opaque
 functions of ``kinks`` (not ``Piecewise``, whose condition algebra can stall SymPy for minutes).
 
+>>> from valuegrad.autograd import Value
 >>> from valuegrad.autograd.testing.optable import ROWS, row
 >>> r = row("x ** y")
->>> r.on_floats(2.0, 3.0), r.on_values(*map(__import__("autograd").Value, (2.0, 3.0))).data
+>>> r.on_floats(2.0, 3.0), r.on_values(Value(2.0), Value(3.0)).data
 (8.0, 8.0)
 >>> len({r.engine_op for r in ROWS}) >= 25
 True
@@ -112,19 +113,19 @@ ROWS: tuple[OpRow, ...] = (
     OpRow("x ** y", "pow", lambda x, y: x**y, lambda x, y: math.pow(x, y), lambda sp, x, y: x**y,
           (POSITIVE, Interval(-3.0, 3.0))),
     # a Value and a plain number, on both sides
-    OpRow("x + c", "add", lambda x, c: x + c, lambda x, c: x + c, lambda sp, x, c: x + c, (WIDE,), (WIDE,)),
-    OpRow("c + x", "add", lambda x, c: c + x, lambda x, c: c + x, lambda sp, x, c: c + x, (WIDE,), (WIDE,)),
-    OpRow("x - c", "add", lambda x, c: x - c, lambda x, c: x - c, lambda sp, x, c: x - c, (WIDE,), (WIDE,)),
+    OpRow("x + c", "add_const", lambda x, c: x + c, lambda x, c: x + c, lambda sp, x, c: x + c, (WIDE,), (WIDE,)),
+    OpRow("c + x", "add_const", lambda x, c: c + x, lambda x, c: c + x, lambda sp, x, c: c + x, (WIDE,), (WIDE,)),
+    OpRow("x - c", "add_const", lambda x, c: x - c, lambda x, c: x - c, lambda sp, x, c: x - c, (WIDE,), (WIDE,)),
     OpRow("c - x", "rsub", lambda x, c: c - x, lambda x, c: c - x, lambda sp, x, c: c - x, (WIDE,), (WIDE,)),
-    OpRow("x * c", "mul", lambda x, c: x * c, lambda x, c: x * c, lambda sp, x, c: x * c, (WIDE,), (WIDE,)),
-    OpRow("c * x", "mul", lambda x, c: c * x, lambda x, c: c * x, lambda sp, x, c: c * x, (WIDE,), (WIDE,)),
-    OpRow("x / c", "div", lambda x, c: x / c, lambda x, c: x / c, lambda sp, x, c: x / c, (WIDE,), (DIVISOR,),
+    OpRow("x * c", "mul_const", lambda x, c: x * c, lambda x, c: x * c, lambda sp, x, c: x * c, (WIDE,), (WIDE,)),
+    OpRow("c * x", "mul_const", lambda x, c: c * x, lambda x, c: c * x, lambda sp, x, c: c * x, (WIDE,), (WIDE,)),
+    OpRow("x / c", "div_const", lambda x, c: x / c, lambda x, c: x / c, lambda sp, x, c: x / c, (WIDE,), (DIVISOR,),
           kink_distance=lambda x, c: abs(c)),
     OpRow("c / x", "rdiv", lambda x, c: c / x, lambda x, c: c / x, lambda sp, x, c: c / x, (DIVISOR,), (WIDE,),
           kink_distance=_x_distance),
-    OpRow("x ** c", "pow", lambda x, c: x**c, lambda x, c: math.pow(x, c), lambda sp, x, c: x**c,
+    OpRow("x ** c", "pow_const", lambda x, c: x**c, lambda x, c: math.pow(x, c), lambda sp, x, c: x**c,
           (POSITIVE,), (Interval(-3.0, 3.0),)),
-    OpRow("x ** n", "pow", lambda x, n: x**n, lambda x, n: math.pow(x, n), lambda sp, x, n: x**n,
+    OpRow("x ** n", "pow_const", lambda x, n: x**n, lambda x, n: math.pow(x, n), lambda sp, x, n: x**n,
           (Interval(-4.0, 4.0),), (Interval(-3, 4, integer=True),), kink_distance=_x_distance),
     OpRow("c ** x", "rpow", lambda x, c: c**x, lambda x, c: math.pow(c, x), lambda sp, x, c: c**x,
           (Interval(-4.0, 4.0),), (POSITIVE,)),
