@@ -41,3 +41,15 @@ def test_adam_and_mini_batches_equal_eager():
     eager, _ = _run(False, "adam", 6, batch_size=50)
     compiled, _ = _run(True, "adam", 6, batch_size=50)
     assert compiled.loss == eager.loss
+
+
+def test_cli_compile_flag_gives_the_eager_run(tmp_path, capsys):
+    from valuegrad.nn import cli
+
+    outputs = []
+    for flags in ([], ["--compile"]):
+        argv = ["train", "xor", "--steps", "20", "--no-progress", "--no-plots", "--no-graph", "--out"]
+        assert cli.main([*argv, str(tmp_path / str(len(flags))), *flags]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1].replace(str(tmp_path / "1"), str(tmp_path / "0"))
+    assert (tmp_path / "0" / "model.json").read_text() == (tmp_path / "1" / "model.json").read_text()
