@@ -313,7 +313,8 @@ def jit(
     True
     """
     _checks.function(f, "f", "jit")
-    if not isinstance(static_argnums, (list, tuple)) or not all(isinstance(i, int) for i in static_argnums):
-        raise TypeError(f"jit: static_argnums must be a tuple of ints, got {static_argnums!r}")
+    if not isinstance(static_argnums, (list, tuple)):
+        raise TypeError(f"jit: static_argnums must be a tuple of argument positions, got {static_argnums!r}")
+    static_argnums = [_checks.integer(i, f"static_argnums[{k}]", "jit", low=0) for k, i in enumerate(static_argnums)]
     max_traces = _checks.integer(max_traces, "max_traces", "jit", low=1)
     return Compiled(f, argnums, _checks.flag(has_aux, "has_aux", "jit"), static_argnums, max_traces)
