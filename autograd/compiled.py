@@ -304,7 +304,8 @@ def jit(
     """Compile ``f`` into straight-line Python; calls return ``(value, gradient)`` like ``value_and_grad``.
 
     ``argnums`` (an int, a tuple, or ``()`` for none) chooses the arguments to differentiate;
-    ``Value``s ``f`` closes over get their gradient added to ``.grad``.
+    ``Value``s ``f`` closes over get their gradient added to ``.grad``. What can and cannot be
+    compiled (guards, static arguments, refusals): ``help(valuegrad.autograd.compiled)``.
 
     >>> step = jit(lambda x, y: (x * y + x).tanh(), argnums=(0, 1))
     >>> value, (dx, dy) = step(0.5, -1.5)
