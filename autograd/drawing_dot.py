@@ -167,7 +167,8 @@ class _Writer:
             label_width = text_width(label or "", TEXT_SIZE, bold=True) + CELL_PAD
             span = ' COLSPAN="2"' if self.stacked and show_numbers else ""
             cell_width = width - 2 if self.stacked else label_width
-            cells.append(f'<TD{span} WIDTH="{cell_width:g}" HEIGHT="{ROW_HEIGHT}"><B>{html_text(label or "")}</B></TD>')
+            name = f"<B>{html_text(label)}</B>" if label else " "  # Graphviz rejects an empty <B></B>
+            cells.append(f'<TD{span} WIDTH="{cell_width:g}" HEIGHT="{ROW_HEIGHT}">{name}</TD>')
         for kind, text in (("data", self.data_text(v)), ("grad", self.grad_text(v))):
             if text:
                 shown = html_text(number_cell_text(text, self.number_width), None)

@@ -514,3 +514,10 @@ def test_absurd_module_paths_are_capped_in_depth() -> None:
     graph = draw(y, collapse=None)
     assert graph.source.count("subgraph cluster_") == MAX_CLUSTER_DEPTH
     assert len(svg_groups(graph.svg(), "cluster")) == MAX_CLUSTER_DEPTH
+
+
+def test_a_drawing_without_numbers_or_labels_renders() -> None:
+    """Unlabelled values with data and grad hidden are empty boxes, not an empty <B></B> Graphviz rejects."""
+    picture = draw(Value(1.0) * Value(2.0), show_data=False, show_grad=False)
+    assert "<B></B>" not in picture.source
+    assert picture.svg().count('class="node"') == picture.node_count

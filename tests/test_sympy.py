@@ -203,3 +203,14 @@ def test_kink_twins_with_alpha_take_alpha_at_zero(name: str) -> None:
     leaf = Value(0.0)
     getattr(leaf, name)(0.3).backward()
     assert twin.gradient(0.0) == [leaf.grad] == [0.3]
+
+
+def test_twins_evaluate_sympys_own_sign_and_dirac_delta() -> None:
+    """SymPy rewrites (2x²)**2.0 as 16·|x|**8.0; its Hessian brings sign and DiracDelta (found by Hypothesis)."""
+    import sympy
+
+    x = sympy.Symbol("x0", real=True)
+    twin = SympyTwin((2 * x**2) ** 2.0, (x,))
+    _, gradient, hessian = engine_gradient_and_hessian(lambda v: (2 * v * v) ** 2.0, (-0.5,))
+    assert_close(gradient, twin.gradient(-0.5), "gradient", rel=1e-12, abs_=1e-14)
+    assert_close(hessian, twin.hessian(-0.5), "hessian", rel=1e-12, abs_=1e-14)
