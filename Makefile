@@ -3,7 +3,7 @@
 # `make bench-quick` is a one-minute smoke run; `make profile` profiles valuegrad's moons step.
 PYTHON ?= .venv/bin/python
 
-.PHONY: bench bench-quick profile test
+.PHONY: bench bench-quick bench-compiled profile test
 
 bench:
 	$(PYTHON) benchmarks/compare.py
@@ -11,6 +11,9 @@ bench:
 
 bench-quick:
 	$(PYTHON) benchmarks/compare.py --quick
+
+bench-compiled:
+	$(PYTHON) benchmarks/compare_compiled.py
 
 profile:
 	$(PYTHON) benchmarks/profile_moons.py

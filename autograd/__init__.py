@@ -33,6 +33,7 @@ from valuegrad.autograd.engine import (
 from valuegrad.autograd.functional import grad, hessian, jacobian, value_and_grad
 
 if TYPE_CHECKING:
+    from valuegrad.autograd.compiled import CompileError, jit
     from valuegrad.autograd.drawing import Graph, draw
     from valuegrad.autograd.gradient_check import GradcheckError, gradcheck
     from valuegrad.autograd.player import draw_backward
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 # Drawing (graphviz, subprocess) and gradient checking load on first use: `import valuegrad.autograd`
 # stays a few milliseconds, which is most of a short script's start-up.
 _LAZY = {
+    "CompileError": "valuegrad.autograd.compiled",
+    "jit": "valuegrad.autograd.compiled",
     "Graph": "valuegrad.autograd.drawing",
     "draw": "valuegrad.autograd.drawing",
     "draw_backward": "valuegrad.autograd.player",
@@ -66,6 +69,7 @@ def __dir__() -> list[str]:
 # autograd.sum and autograd.max stay out of __all__: a star import must not shadow the builtins.
 __all__ = [
     "BackwardStep",
+    "CompileError",
     "GradcheckError",
     "Graph",
     "Scope",
@@ -83,6 +87,7 @@ __all__ = [
     "gradients",
     "hessian",
     "jacobian",
+    "jit",
     "local_derivatives",
     "logsumexp",
     "no_grad",

@@ -142,6 +142,32 @@ def nn_moons_step(xs: list[list[float]], ys: list[float]) -> Step:
     return step
 
 
+def compiled_moons_step(xs: list[list[float]], ys: list[float]) -> Step:
+    """The ``nn`` step replayed from compiled code: what ``fit(..., compile=True)`` runs.
+
+    Forward, loss, backward and the parameters' ``.grad`` happen inside the generated function,
+    so the time is reported as forward; the optimizer's update is timed on its own.
+    """
+    import valuegrad.nn as nn
+    from valuegrad.nn.compiled import CompiledTrainStep
+
+    model = nn.MLP(2, MOONS_HIDDEN, init="uniform", rng=random.Random(SEED))
+    params = model.parameters()
+    optimizer = nn.optim.SGD(params, lr=1.0, schedule=nn.optim.linear_schedule(1.0, 0.1, 100))
+    train_step = CompiledTrainStep()
+    no_update = nn.optim.SGD(params, lr=0.0)  # the compiled part alone: a rate-0 step costs a loop
+
+    def step(k: int) -> tuple[float, float, float, float]:
+        t0 = time.perf_counter()
+        loss, _, _ = train_step(model, xs, ys, nn.losses.hinge, None, params, MOONS_ALPHA, no_update, k, False)
+        t1 = time.perf_counter()
+        optimizer.step()
+        t2 = time.perf_counter()
+        return t1 - t0, 0.0, t2 - t1, loss
+
+    return step
+
+
 def nn_available() -> bool:
     try:
         import valuegrad.nn as nn
@@ -154,7 +180,13 @@ def run_moons(steps: int, impl: str) -> dict[str, Any]:
     if impl == "auto":
         impl = "nn" if nn_available() else "local"
     xs, ys = moons()
-    step = nn_moons_step(xs, ys) if impl == "nn" else local_moons_step(xs, ys)
+    makers = {"nn": nn_moons_step, "local": local_moons_step, "compiled": compiled_moons_step}
+    step = makers[impl](xs, ys)
+    first_s = None
+    if impl == "compiled":  # the first step traces and compiles: timed apart, then the steady steps
+        t0 = time.perf_counter()
+        step(0)
+        first_s = time.perf_counter() - t0
     forward = backward = update = 0.0
     loss = float("nan")
     start = time.perf_counter()
@@ -171,6 +203,7 @@ def run_moons(steps: int, impl: str) -> dict[str, Any]:
         "backward_s": backward / steps,
         "update_s": update / steps,
         "loss": loss,
+        "first_s": first_s,
     }
 
 
@@ -193,6 +226,38 @@ def run_widesum(n: int) -> dict[str, Any]:
     s = autograd.sum(leaves)
     s.backward()
     return {"time_s": time.perf_counter() - t0, "grad0": leaves[0].grad}
+
+
+def run_replay(n: int, repeats: int) -> dict[str, Any]:
+    """A chain of ``n`` ops compiled once, then forward + backward replayed ``repeats`` times."""
+    steps = max(1, n // 3)  # three ops a step: mul, add, tanh
+
+    def f(x: Value) -> Value:
+        for _ in range(steps):
+            x = (x * CHAIN_SCALE + CHAIN_SHIFT).tanh()
+        return x
+
+    t0 = time.perf_counter()
+    compiled = autograd.jit(f)
+    compiled(CHAIN_START)
+    t1 = time.perf_counter()
+    for k in range(repeats):
+        value, _slope = compiled(CHAIN_START + k * 1e-6)
+    t2 = time.perf_counter()
+    eager_repeats = max(1, repeats // 50)
+    for k in range(eager_repeats):
+        x = Value(CHAIN_START + k * 1e-6)
+        y = f(x)
+        y.backward()
+    t3 = time.perf_counter()
+    return {
+        "ops": 3 * steps,
+        "first_s": t1 - t0,
+        "replay_s": (t2 - t1) / repeats,
+        "eager_s": (t3 - t2) / eager_repeats,
+        "time_s": (t2 - t1) / repeats,
+        "out": value,
+    }
 
 
 def run_memory(n: int) -> dict[str, Any]:
@@ -228,13 +293,16 @@ def run_deep(n: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workload", choices=["chain", "deep", "memory", "moons", "widesum"])
+    parser.add_argument("workload", choices=["chain", "deep", "memory", "moons", "replay", "widesum"])
     parser.add_argument("--n", type=int, default=50_000, help="chain steps / sum terms")
     parser.add_argument("--steps", type=int, default=15, help="moons training steps")
-    parser.add_argument("--impl", choices=["auto", "nn", "local"], default="auto", help="moons model code")
+    parser.add_argument("--impl", choices=["auto", "nn", "local", "compiled"], default="auto", help="moons model code")
+    parser.add_argument("--repeats", type=int, default=1000, help="replays of the compiled chain")
     args = parser.parse_args()
     if args.workload == "moons":
         size, result = args.steps, run_moons(args.steps, args.impl)
+    elif args.workload == "replay":
+        size, result = args.n, run_replay(args.n, args.repeats)
     else:
         size = args.n
         result = {"chain": run_chain, "widesum": run_widesum, "memory": run_memory, "deep": run_deep}[args.workload](

@@ -121,6 +121,9 @@ def build_parser(prog: str = PROGRAM) -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     train.add_argument("--no-plots", action="store_true", help="skip loss.svg and decision_boundary.png")
     train.add_argument("--no-graph", action="store_true", help="skip graph.svg")
+    train.add_argument(
+        "--compile", action="store_true", help="train through compiled straight-line code (same losses, faster)"
+    )
     return parser
 
 
@@ -187,6 +190,7 @@ def _train(args: argparse.Namespace) -> int:
             l2=recipe.l2,
             progress=not args.no_progress,
             seed=args.seed,
+            compile=args.compile,
         )
     except FloatingPointError as error:
         print(f"{args.prog}: {error} (try --lr smaller than {lr:g})", file=sys.stderr)

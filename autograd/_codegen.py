@@ -1,0 +1,333 @@
+"""Write a traced graph out as one straight-line Python function: the Wengert list, then its adjoints.
+
+Forward: one assignment per node, in topological order. A unary or binary row's ``forward``
+is evaluated on placeholders (``_source.explore``), so ``x * y``, ``x + 0.5`` and relu's
+``0.0 if x <= 0.0 else x`` are written inline; any row that calls a math function, and the
+n-ary rows, are called as themselves (``_f3(x, None)``). Backward: each row's ``partials``
+rule is evaluated with ``F = SourceMath`` and each term ``adjoint * partial`` is added into the
+parent's adjoint in exactly the order the engine's reverse sweep adds it. The only identifiers
+in the source are ones made here; constants are float reprs or names bound in the globals.
+"""
+
+from __future__ import annotations
+
+import collections
+import keyword
+import operator
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from valuegrad.autograd import ops
+from valuegrad.autograd._source import (
+    INF_NAME,
+    NAN_NAME,
+    Cond,
+    NotSymbolic,
+    SourceMath,
+    Sym,
+    component,
+    explore,
+    length,
+    number,
+    operand,
+    render,
+    times,
+)
+from valuegrad.autograd._tracing import Guard
+from valuegrad.autograd.engine import Value
+from valuegrad.autograd.ops import FloatMath, Op
+
+_BINARY = {getattr(ops, name) for name in ("ADD", "SUB", "MUL", "DIV", "POW")}
+_NARY = {getattr(ops, name) for name in ("SUM", "DOT", "LOGSUMEXP", "MAX")}
+# A label becomes a variable name only if it is this plain: letters and digits, no underscore
+# (so it cannot collide with an adjoint's ``_bar`` or a bound ``_helper``), not one of ours.
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9]{0,30}")
+_OURS = re.compile(r"[xpvdt]\d+")
+
+
+class GuardFailed(Exception):
+    """Raised by generated code when a traced comparison or read now comes out differently."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+@dataclass
+class Tape:
+    """What a trace recorded: the nodes in order and the role of every leaf."""
+
+    output: Value
+    aux: list[Value]  # further values the caller wants back (e.g. a model's outputs)
+    order: list[Value]  # every node, inputs before outputs
+    backward: list[Value]  # the output's interior nodes, in the engine's sweep order (reversed)
+    inputs: list[Value]  # leaves fed from the call's arguments, in order
+    wanted: list[int]  # which inputs get a gradient
+    constants: dict[int, Value]  # leaves made during the trace: inlined as numbers
+    guards: list[Guard]
+    hints: dict[int, str] = field(default_factory=dict)  # id -> preferred variable name
+
+
+@dataclass
+class Generated:
+    source: str
+    globals: dict[str, Any]
+    captured: list[Value]  # leaves read at call time (parameters the function closed over)
+
+
+def _kind(op: Op) -> str:
+    return "nary" if op in _NARY else ("binary" if op in _BINARY else "unary")
+
+
+class _Writer:
+    def __init__(self, tape: Tape) -> None:
+        self.tape = tape
+        self.names: dict[int, str] = {}
+        self.used: set[str] = set()
+        self.globals: dict[str, Any] = {"_GuardFailed": GuardFailed, INF_NAME: float("inf"), NAN_NAME: float("nan")}
+        self.globals.update(SourceMath.helpers(), _sum=sum, _mul=operator.mul)
+        labels = collections.Counter(n.label for n in tape.order if n.label is not None)
+        self.shared = {label for label, count in labels.items() if count > 1}
+        self.lines: list[str] = []
+        self.captured: list[Value] = []
+        self.leaf_globals: dict[int, str] = {}
+        self.bound: dict[tuple[str, int], str] = {}
+        self.tuples: dict[str, str] = {}
+        self.refs: dict[int, Any] = {}
+
+    def name(self, node: Value, fallback: str) -> str:
+        """The variable for ``node``: its label (or argument name) if plain and free, else ``fallback``."""
+        hint = self.tape.hints.get(id(node), node.label)
+        chosen = hint if hint is not None and self._usable(hint) else fallback
+        self.used.add(chosen)
+        self.names[id(node)] = chosen
+        return chosen
+
+    def _usable(self, hint: str) -> bool:
+        # A label many nodes carry (every neuron's "w0") would name only one of them: skip it.
+        plain = _PLAIN.fullmatch(hint) is not None and not keyword.iskeyword(hint)
+        return plain and hint not in self.shared and hint not in self.used and not _OURS.fullmatch(hint)
+
+    def ref(self, node: Value) -> Any:
+        """How an operand appears: a placeholder for a variable, a float for a constant leaf."""
+        known = self.refs.get(id(node))
+        if known is None:
+            known = node.data if id(node) in self.tape.constants else Sym(self.names[id(node)], atomic=True)
+            self.refs[id(node)] = known
+        return known
+
+    def bind(self, prefix: str, obj: Any) -> str:
+        """A global name for ``obj`` (the same object keeps its name): ``_op_tanh``, ``_leaf3``."""
+        key = (prefix, id(obj))
+        if key not in self.bound:
+            name = f"_{prefix}" if f"_{prefix}" not in self.globals else f"_{prefix}{len(self.globals)}"
+            self.globals[name] = obj
+            self.bound[key] = name
+        return self.bound[key]
+
+    def pack(self, items: list[str]) -> str:
+        """A tuple of operands as one local, defined at its first use and shared after it.
+
+        Every variable is assigned once, so a tuple stays valid for the rest of the function.
+        """
+        text = f"({', '.join(items)},)"
+        if text not in self.tuples:
+            self.tuples[text] = f"t{len(self.tuples)}"
+            self.lines.append(f"{self.tuples[text]} = {text}")
+        return self.tuples[text]
+
+    def constant(self, c: Any) -> str:
+        if c is None:
+            return "None"
+        if c.__class__ is float:
+            return number(c)
+        return self.bind("c", c)
+
+
+def generate(tape: Tape) -> Generated:
+    w = _Writer(tape)
+    lines = w.lines
+    inputs = [w.name(leaf, f"x{i}") for i, leaf in enumerate(tape.inputs)]
+    if inputs:
+        lines.append(f"{', '.join(inputs)}, = _inputs")
+    for node in tape.order:
+        if node._parents or id(node) in tape.constants or id(node) in w.names:
+            continue
+        var = w.name(node, f"p{len(w.captured)}")
+        w.leaf_globals[id(node)] = w.bind("leaf", node)
+        lines.append(f"{var} = {w.leaf_globals[id(node)]}.data")
+        w.captured.append(node)
+    lines.append("# forward")
+    for k, node in enumerate(n for n in tape.order if n._parents):
+        var = w.name(node, f"v{k}")
+        lines.append(f"{var} = {_forward(w, node)}")
+    for i, guard in enumerate(tape.guards):
+        test = _guard_test(w, guard)
+        if test is not None:
+            lines.append(f"if {test}: raise _GuardFailed({i})")
+    results = _backward(w)
+    out = render(w.ref(tape.output))
+    aux = "".join(f"{render(w.ref(v))}, " for v in tape.aux)
+    body = "\n".join(f"    {line}" for line in lines)
+    source = f"def compiled(_inputs):\n{body}\n    return {out}, ({aux}), ({results})\n"
+    return Generated(source, w.globals, w.captured)
+
+
+def _operands(w: _Writer, node: Value) -> list[Any]:
+    return [w.ref(p) for p in node._parents]
+
+
+def _forward(w: _Writer, node: Value) -> str:
+    op, ctx, xs = node._op, node._ctx, _operands(w, node)
+    assert op is not None
+    kind = _kind(op)
+    if op is ops.DOT:
+        inline = _dot_source(w, ctx, xs)
+        if inline is not None:
+            return inline
+    if kind != "nary":
+        args = (xs[0], xs[1]) if kind == "binary" else (xs[0], ctx)
+        try:
+            return render(explore(lambda: op.forward(*args)))
+        except NotSymbolic:
+            pass
+    call_args = f"[{', '.join(render(x) for x in xs)}]" if kind == "nary" else ", ".join(render(x) for x in xs)
+    if kind != "binary":
+        call_args += f", {w.constant(ctx)}"
+    return f"{w.bind(f'op_{op.name}', op.forward)}({call_args})"
+
+
+def _dot_source(w: _Writer, ctx: Any, xs: list[Any]) -> str | None:
+    """A dot layout's ``value`` for its two common layouts, as the same ``sum(map(mul, ...))`` over shared tuples.
+
+    A layer's weights form one tuple per neuron and its inputs one per example, built once
+    and reused; the row's forward would need a fresh list per call. Other layouts call it.
+    """
+    if isinstance(ctx, ops.DotConst):
+        weights = w.bind("c", ctx.partials)
+        return f"_sum(map(_mul, {w.pack([render(x) for x in xs])}, {weights}), {number(ctx.constant)})"
+    if isinstance(ctx, ops.DotPaired):
+        n = ctx.n
+        left, right = w.pack([render(x) for x in xs[:n]]), w.pack([render(x) for x in xs[n : 2 * n]])
+        total = f"_sum(map(_mul, {left}, {right}), {number(ctx.constant)})"
+        return f"{total} + {render(xs[2 * n])}" if ctx.tail else total
+    return None
+
+
+def _guard_test(w: _Writer, guard: Guard) -> str | None:
+    """The condition under which the trace no longer holds, or None if it always holds."""
+    left = w.ref(guard.left)
+    if guard.kind == "==":
+        if left.__class__ is not Sym:
+            return None  # a constant reads the same every time
+        value = guard.result
+        return f"{left.text} == {left.text}" if value != value else f"{left.text} != {number(value)}"
+    right = w.ref(guard.right) if guard.right.__class__ is Value else guard.right
+    if left.__class__ is not Sym and right.__class__ is not Sym:
+        return None
+    test = f"{render(left)} {guard.kind} {render(right)}"
+    return f"not ({test})" if guard.result else test
+
+
+def _backward(w: _Writer) -> str:
+    """Write the reverse sweep; return the source of the tuple of wanted input gradients.
+
+    A node's adjoint is the sum of its children's terms, added in the order the engine's
+    sweep adds them. The terms are collected as the sweep reaches each child and written as
+    one statement just before the adjoint is first needed: a plain sum for a few terms, and
+    for many products (a weight's gradient over a batch) ``sum(map(mul, gs, ds), 0.0)``,
+    which does the same additions, in the same order, in C (Python < 3.12, where ``sum``
+    of floats adds left to right; 3.12's ``sum`` compensates, so there it stays a plain sum).
+    """
+    tape, lines = w.tape, w.lines
+    wanted = {id(tape.inputs[i]) for i in tape.wanted}
+    needed: set[int] = set(wanted) | {id(leaf) for leaf in w.captured}
+    for node in tape.order:
+        if any(id(p) in needed for p in node._parents):
+            needed.add(id(node))
+    pending: dict[int, list[tuple[str, str, str | None]]] = {}
+    adjoint: dict[int, str] = {}
+
+    def settle(node: Value) -> str | None:
+        key = id(node)
+        if key not in adjoint and key in pending:
+            adjoint[key] = f"{w.names[key]}_bar"
+            lines.append(f"{adjoint[key]} = {_total(w, pending.pop(key))}")
+        return adjoint.get(key)
+
+    if id(tape.output) in needed:
+        lines.append("# backward")
+        adjoint[id(tape.output)] = f"{w.names[id(tape.output)]}_bar"
+        lines.append(f"{adjoint[id(tape.output)]} = 1.0")
+    for node in reversed(tape.backward):
+        if id(node) not in needed:
+            continue
+        g = settle(node)
+        assert g is not None
+        for parent, term, factor in _terms(w, node, g):
+            if id(parent) in needed:
+                pending.setdefault(id(parent), []).append((term, g, factor))
+    for leaf in w.captured:
+        g = settle(leaf)
+        if g is not None:
+            lines.append(f"{w.leaf_globals[id(leaf)]}.grad += {g}")
+    return "".join(f"{settle(tape.inputs[i]) or '0.0'}, " for i in tape.wanted)
+
+
+_SUM_IS_SEQUENTIAL = sys.version_info < (3, 12)
+_MANY = 4  # from this many product terms on, sum(map(mul, ...)) is faster than a chain of +
+
+
+def _total(w: _Writer, terms: list[tuple[str, str, str | None]]) -> str:
+    """Source for the sum of ``terms``, each ``(text, adjoint, factor)``; factor None if not a product.
+
+    Many products become ``sum(map(mul, gs, ds), start)`` over tuples the writer shares
+    (every weight of a neuron reuses that neuron's tuple of adjoints over the batch). A
+    leading run of terms from one child (a parameter used twice by ``dot(params, params)``)
+    is added first and passed as ``start``, which keeps the additions in the engine's order.
+    """
+    lead = 1
+    while lead < len(terms) and terms[lead][1] == terms[0][1]:
+        lead += 1
+    lead = 0 if lead == len(terms) else lead
+    rest = terms[lead:]
+    if len(rest) >= _MANY and _SUM_IS_SEQUENTIAL and all(factor is not None for _, _, factor in rest):
+        adjoints = w.pack([g for _, g, _ in rest])
+        factors = w.pack([str(factor) for _, _, factor in rest])
+        start = _chain(terms[:lead]) if lead else "0.0"
+        return f"_sum(map(_mul, {adjoints}, {factors}), {start})"
+    return _chain(terms)
+
+
+def _chain(terms: list[tuple[str, str, str | None]]) -> str:
+    if len(terms) == 1:
+        return terms[0][0]
+    return " + ".join(text if " if " not in text else f"({text})" for text, _, _ in terms)
+
+
+def _terms(w: _Writer, node: Value, g: str) -> list[tuple[Value, str, str | None]]:
+    """``(parent, source of g * ∂node/∂parent, the partial if the term is a plain product)`` per parent."""
+    op, ctx, parents = node._op, node._ctx, node._parents
+    assert op is not None
+    xs = _operands(w, node)
+    args = xs if _kind(op) == "nary" else tuple(xs)
+    out = w.ref(node)
+    try:
+        tree = explore(lambda: op.partials(SourceMath, args, out, ctx))
+        if length(tree) != len(parents):
+            raise NotSymbolic("the rule returned a different number of partials")
+    except NotSymbolic:
+        partials = f"d{len(w.lines)}"
+        operands = ", ".join(render(x) for x in xs)
+        rule = w.bind("rule", op.partials)
+        w.lines.append(f"{partials} = {rule}(_FloatMath, [{operands}], {render(out)}, {w.constant(ctx)})")
+        w.globals["_FloatMath"] = FloatMath
+        return [(p, f"{g} * {partials}[{i}]", f"{partials}[{i}]") for i, p in enumerate(parents)]
+    result = []
+    for i, parent in enumerate(parents):
+        partial = component(tree, i)
+        product = partial.__class__ is Sym or (partial.__class__ is not Cond and abs(partial) != 1.0)
+        result.append((parent, render(times(g, partial)), operand(partial) if product else None))
+    return result

@@ -1,0 +1,321 @@
+"""``jit``: trace a function on Values once, then replay it as generated straight-line Python.
+
+In a training loop the graph has the same shape at every step; only the numbers change.
+``jit(f)`` runs ``f`` once on ``Value``s, records the tape (every node in topological
+order, its op-table row and constants), and writes one plain Python function that
+computes the output and the gradients from new input numbers: the forward pass as one
+assignment per node, the backward pass as one line per edge (the Wengert list, as 004's
+lecture writes it by hand). Later calls with arguments of the same shape run that
+function: no nodes, no graph, no sort. ``.source`` shows the code.
+
+It is called ``jit`` because it is one, in the sense of ``jax.jit``: compiled on the first
+call, cached per argument shape, and traced again when the trace's assumptions fail.
+(``compile`` would shadow the builtin that does the compiling.)
+
+What can be compiled, and what cannot:
+
+* Arguments are numbers or (nested) lists and tuples of numbers; each becomes an input.
+  ``static_argnums`` marks arguments that are constants of the trace instead (labels,
+  options): a new value of one of them means a new trace (they must be hashable or lists).
+* ``Value``s the function closes over (a model's parameters) are read afresh at each call,
+  and their ``.grad`` receives the gradient, as ``backward()`` would add it.
+* Python control flow on the data is guarded. Comparisons (``if x > 0``), ``float(x)`` and
+  reads of ``x.data`` during the trace are recorded, and the replay checks them first: if
+  one would come out differently, the function is traced again for the new path (up to
+  ``max_traces`` paths per shape; then ``CompileError`` names the place that keeps changing).
+  Kinks inside ops (relu's ``x > 0``) are part of the generated code and need no guard.
+* Not seen, so not guarded: numbers that reach Python some other way (``math.exp(x.data)``
+  is seen as a read, but a value smuggled out through ``repr`` or a global is not), random
+  numbers drawn inside ``f`` (frozen at their traced values), and any side effect of ``f``
+  (it runs only when tracing). ``bool(v)`` is always True for a Value, so reads nothing.
+* Refused with a clear error: ``no_grad()`` inside ``f`` (its values would freeze), backward
+  hooks on traced nodes, and a ``jit`` traced inside another's trace.
+
+Results equal the engine's: the same float operations in the same order, so the value and
+every gradient agree bit for bit (a zero gradient may differ in sign: the engine adds the
+first contribution to 0.0, which turns -0.0 into 0.0).
+"""
+
+from __future__ import annotations
+
+import collections
+import html
+import inspect
+import time
+from typing import Any, Callable, Sequence
+
+from valuegrad.autograd import _checks
+from valuegrad.autograd._codegen import Generated, GuardFailed, Tape, generate
+from valuegrad.autograd._tracing import CompileError, recording
+from valuegrad.autograd.engine import Value, topological_order
+from valuegrad.autograd.functional import _argnums, _chosen
+
+__all__ = ["CompileError", "Compiled", "jit"]
+
+#: How many argument shapes (with their static values) one compiled function keeps traces for.
+MAX_SHAPES = 32
+
+
+def _flatten(arg: Any, where: str, out: list[float]) -> Any:
+    """Append ``arg``'s numbers to ``out``; return its shape (None for a number, else a tuple)."""
+    if arg.__class__ is float:
+        out.append(arg)
+        return None
+    if isinstance(arg, (list, tuple)):
+        return tuple(_flatten(item, f"{where}[{i}]", out) for i, item in enumerate(arg))
+    if isinstance(arg, (int, float)) and not isinstance(arg, bool):
+        out.append(float(arg))
+        return None
+    raise TypeError(
+        f"jit: argument {where} is a {type(arg).__name__}; compiled functions take numbers or lists of "
+        "numbers (pass other things with static_argnums, or close over them)"
+    )
+
+
+def _rebuild(shape: Any, items: Any) -> Any:
+    """The inverse of ``_flatten``: ``shape`` filled from the iterator ``items``."""
+    if shape is None:
+        return next(items)
+    return [_rebuild(s, items) for s in shape]
+
+
+def _freeze(x: Any) -> Any:
+    """A hashable stand-in for a static argument (lists become tuples)."""
+    if isinstance(x, (list, tuple)):
+        return tuple(_freeze(i) for i in x)
+    try:
+        hash(x)
+    except TypeError:
+        raise TypeError(f"jit: static argument {x!r} is not hashable") from None
+    return x
+
+
+class _Trace:
+    """One compiled path: the generated function and what it needs at a call."""
+
+    def __init__(self, generated: Generated, aux_shape: Any, started: float) -> None:
+        self.source = generated.source
+        namespace = dict(generated.globals)
+        code = compile(generated.source, "<valuegrad.jit>", "exec")
+        exec(code, namespace)  # our own generated text, never user text
+        self.run: Callable[[list[float]], tuple[Any, Any, Any]] = namespace["compiled"]
+        self.aux_shape = aux_shape
+        self.places: list[str] = []  # where each guard was recorded, for error messages
+        self.seconds = time.perf_counter() - started  # trace, code generation and compile()
+
+
+class Compiled:
+    """What ``jit`` returns: call it like ``f``; it returns ``(value, grads)``.
+
+    With ``has_aux=True`` ``f`` returns ``(output, aux)`` and a call returns
+    ``((value, aux), grads)``, aux as floats (as ``jax.value_and_grad`` does).
+    """
+
+    def __init__(
+        self, f: Callable[..., Any], argnums: Any, has_aux: bool, static_argnums: Sequence[int], max_traces: int
+    ) -> None:
+        self.f = f
+        self.argnums = argnums
+        self._wanted = () if argnums == () else _argnums(argnums, "jit")  # checked now, fitted per call
+        self.has_aux = has_aux
+        self.static_argnums = tuple(static_argnums)
+        self.max_traces = max_traces
+        # Traces by argument shape and static values, least recently used first; the oldest
+        # shapes are dropped past MAX_SHAPES (each trace holds a compiled function).
+        self._cache: collections.OrderedDict[Any, list[_Trace]] = collections.OrderedDict()
+        self._last: _Trace | None = None
+        self.traces = 0  # how many times f was traced (a measure of guard failures)
+        try:
+            self._names = list(inspect.signature(f).parameters)
+        except (TypeError, ValueError):
+            self._names = []
+
+    # ---------------------------------------------------------------- calling
+
+    def __call__(self, *args: Any) -> Any:
+        flat: list[float] = []
+        shapes, statics = [], []
+        for i, arg in enumerate(args):
+            if i in self.static_argnums:
+                statics.append(_freeze(arg))
+            else:
+                shapes.append(_flatten(arg, str(i), flat))
+        key = (len(args), tuple(shapes), tuple(statics))
+        traces = self._cache.setdefault(key, [])
+        self._cache.move_to_end(key)
+        if len(self._cache) > MAX_SHAPES:
+            self._cache.popitem(last=False)
+        failed: list[int] = []
+        for trace in traces:
+            try:
+                return self._pack(trace, trace.run(flat), args)
+            except GuardFailed as guard:
+                failed.append(guard.index)
+        if len(traces) >= self.max_traces:
+            raise CompileError(self._thrash_message(traces, failed))
+        trace = self._trace(args)
+        traces.insert(0, trace)
+        return self._pack(trace, trace.run(flat), args)
+
+    def _pack(self, trace: _Trace, result: tuple[Any, Any, Any], args: tuple[Any, ...]) -> Any:
+        self._last = trace
+        value, aux, grads = result
+        chosen = self._chosen(len(args))
+        items = iter(grads)
+        shaped = [_rebuild(_shape_of(args[i]), items) for i in chosen]
+        packed = shaped[0] if isinstance(self.argnums, int) else tuple(shaped)
+        if self.has_aux:
+            return (value, _rebuild(trace.aux_shape, iter(aux))), packed
+        return value, packed
+
+    def _chosen(self, nargs: int) -> tuple[int, ...]:
+        chosen = _chosen(self._wanted, nargs, "jit")
+        bad = [i for i in chosen if i in self.static_argnums]
+        if bad:
+            raise ValueError(f"jit: argument {bad[0]} is static, so it has no gradient; drop it from argnums")
+        return chosen
+
+    # ---------------------------------------------------------------- tracing
+
+    def _trace(self, args: tuple[Any, ...]) -> _Trace:
+        started = time.perf_counter()
+        chosen = self._chosen(len(args))
+        inputs: list[Value] = []
+        wanted: list[int] = []
+        hints: dict[int, str] = {}
+        call_args = []
+        for i, arg in enumerate(args):
+            if i in self.static_argnums:
+                call_args.append(arg)
+                continue
+            flat: list[float] = []
+            shape = _flatten(arg, str(i), flat)
+            leaves = [Value(x) for x in flat]
+            if shape is None and i < len(self._names):
+                hints[id(leaves[0])] = self._names[i]  # a scalar argument keeps its parameter's name
+            if i in chosen:
+                wanted += range(len(inputs), len(inputs) + len(leaves))
+            inputs += leaves
+            call_args.append(_rebuild(shape, iter(leaves)))
+        with recording() as record:
+            result = self.f(*call_args)
+        output, aux_items, aux_shape = self._split_result(result)
+        tape = _tape(output, aux_items, inputs, wanted, record, hints)
+        trace = _Trace(generate(tape), aux_shape, started)
+        trace.places = [_describe(guard) for guard in tape.guards]
+        self.traces += 1
+        return trace
+
+    def _split_result(self, result: Any) -> tuple[Value, list[Value], Any]:
+        aux_items: list[Value] = []
+        aux_shape: Any = None
+        if self.has_aux:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise TypeError("jit(has_aux=True): the function must return a pair (output, aux)")
+            result, aux = result
+            aux_shape = _values_shape(aux, aux_items)
+        output = result if result.__class__ is Value else _as_value(result)
+        return output, aux_items, aux_shape
+
+    # ---------------------------------------------------------------- showing
+
+    @property
+    def source(self) -> str:
+        """The generated code of the most recent call's trace (traces on no call: call once first)."""
+        if self._last is None:
+            raise CompileError("nothing compiled yet: call the function once, then read .source")
+        return self._last.source
+
+    @property
+    def trace_seconds(self) -> float:
+        """How long the most recent call's trace and compilation took."""
+        if self._last is None:
+            raise CompileError("nothing compiled yet: call the function once first")
+        return self._last.seconds
+
+    def _repr_markdown_(self) -> str:
+        if self._last is None:
+            return f"`jit({getattr(self.f, '__name__', 'f')})`, not yet traced"
+        return f"```python\n{self._last.source}```\n"
+
+    def _repr_html_(self) -> str:
+        if self._last is None:
+            return f"<code>jit({html.escape(getattr(self.f, '__name__', 'f'))})</code>, not yet traced"
+        return f"<pre><code class='language-python'>{html.escape(self._last.source)}</code></pre>"
+
+    def _thrash_message(self, traces: list[_Trace], failed: list[int]) -> str:
+        places = sorted({trace.places[i] for trace, i in zip(traces, failed)})
+        return (
+            f"jit: {len(traces)} trace(s) of {getattr(self.f, '__name__', 'f')} for this argument shape (max_traces="
+            f"{self.max_traces}), and Python code read the data differently again at: {'; '.join(places)}. "
+            "Move that decision out of the compiled function, pass it as a static argument, or raise max_traces."
+        )
+
+
+def _describe(guard: Any) -> str:
+    what = "a read of .data or float()" if guard.kind == "==" else f"a comparison ({guard.kind})"
+    return f"{guard.place} ({what})"
+
+
+def _shape_of(arg: Any) -> Any:
+    if isinstance(arg, (list, tuple)):
+        return tuple(_shape_of(a) for a in arg)
+    return None
+
+
+def _as_value(x: Any) -> Value:
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return Value(float(x))
+    raise TypeError(f"jit: the function must return a Value (or a number), got {type(x).__name__}")
+
+
+def _values_shape(aux: Any, out: list[Value]) -> Any:
+    if isinstance(aux, (list, tuple)):
+        return tuple(_values_shape(a, out) for a in aux)
+    out.append(aux if aux.__class__ is Value else _as_value(aux))
+    return None
+
+
+def _tape(output: Value, aux: list[Value], inputs: list[Value], wanted: list[int], record: Any, hints: Any) -> Tape:
+    backward = [node for node in topological_order(output) if node._parents]
+    order: list[Value] = []
+    seen: set[int] = set()
+    for root in [output, *aux, *(g.left for g in record.guards), *(g.right for g in record.guards)]:
+        if root.__class__ is not Value or id(root) in seen:
+            continue
+        for node in topological_order(root):
+            if id(node) not in seen:
+                seen.add(id(node))
+                order.append(node)
+    for node in order:
+        if node._extra is not None and node._extra.get("hooks"):
+            raise CompileError("jit: a traced node has a backward hook; hooks run only in the eager engine")
+    return Tape(output, aux, order, backward, inputs, wanted, dict(record.made), record.guards, hints)
+
+
+def jit(
+    f: Callable[..., Any],
+    argnums: Any = 0,
+    *,
+    has_aux: bool = False,
+    static_argnums: Sequence[int] = (),
+    max_traces: int = 8,
+) -> Compiled:
+    """Compile ``f`` into straight-line Python; calls return ``(value, gradient)`` like ``value_and_grad``.
+
+    ``argnums`` (an int, a tuple, or ``()`` for none) chooses the arguments to differentiate;
+    ``Value``s ``f`` closes over get their gradient added to ``.grad``. What can and cannot be
+    compiled (guards, static arguments, refusals): ``help(valuegrad.autograd.compiled)``.
+
+    >>> step = jit(lambda x, y: (x * y + x).tanh(), argnums=(0, 1))
+    >>> value, (dx, dy) = step(0.5, -1.5)
+    >>> from valuegrad.autograd import value_and_grad
+    >>> (value, (dx, dy)) == value_and_grad(lambda x, y: (x * y + x).tanh(), argnums=(0, 1))(0.5, -1.5)
+    True
+    """
+    _checks.function(f, "f", "jit")
+    if not isinstance(static_argnums, (list, tuple)):
+        raise TypeError(f"jit: static_argnums must be a tuple of argument positions, got {static_argnums!r}")
+    static_argnums = [_checks.integer(i, f"static_argnums[{k}]", "jit", low=0) for k, i in enumerate(static_argnums)]
+    max_traces = _checks.integer(max_traces, "max_traces", "jit", low=1)
+    return Compiled(f, argnums, _checks.flag(has_aux, "has_aux", "jit"), static_argnums, max_traces)
