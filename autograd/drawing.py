@@ -315,7 +315,9 @@ class _Layout:
         path_steps: dict[str | None, Steps] = {}
         counter = 0
         for v in order:
-            path = v.module_path
+            # nn parameters carry module_path; other nodes a scope whose key is their module.
+            # Transitional until drawing clusters by scope: ``path`` is duck-typed on the key.
+            path = v.module_path or (getattr(v.scope.key, "path", None) if v.scope is not None else None)
             steps = path_steps.get(path)
             if steps is None:
                 steps = path_steps[path] = _module_steps(path)

@@ -12,7 +12,7 @@
 from valuegrad.nn import activations, data, init, losses, metrics, optim
 from valuegrad.nn.layers import MLP, RBF, Layer, Maxout, Neuron
 from valuegrad.nn.module import Module
-from valuegrad.nn.serialization import load, register
+from valuegrad.nn.serialization import load, load_checkpoint, register
 from valuegrad.nn.train import History, fit, predict
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "fit",
     "init",
     "load",
+    "load_checkpoint",
     "losses",
     "metrics",
     "optim",

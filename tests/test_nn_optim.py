@@ -77,12 +77,12 @@ def test_zero_grad() -> None:
     [
         (lambda: SGD([], lr=0.1), ValueError, "got no parameters"),
         (lambda: SGD([1.0], lr=0.1), TypeError, "parameter 0 is a float"),
-        (lambda: SGD([Value(1.0)], lr=-1), ValueError, "lr must be a finite number >= 0"),
-        (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr must be a finite number >= 0"),
-        (lambda: SGD([Value(1.0)], lr=0.1, momentum="0.9"), ValueError, "momentum must be"),
-        (lambda: SGD([Value(1.0)], lr=0.1, schedule=0.5), TypeError, "schedule must be a function"),
+        (lambda: SGD([Value(1.0)], lr=-1), ValueError, "SGD: lr must be a finite number > 0, got int -1"),
+        (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr must be a finite number, got float nan"),
+        (lambda: SGD([Value(1.0)], lr=0.1, momentum="0.9"), TypeError, "momentum must be a number"),
+        (lambda: SGD([Value(1.0)], lr=0.1, schedule=0.5), TypeError, "schedule must be callable"),
         (lambda: Adam([Value(1.0)], betas=(1.0, 0.999)), ValueError, r"betas\[0\] must be in \[0, 1\)"),
-        (lambda: linear_schedule(1.0, 0.1, 0), ValueError, "steps must be a positive int"),
+        (lambda: linear_schedule(1.0, 0.1, 0), ValueError, "steps must be a whole number >= 1"),
     ],
 )
 def test_bad_optimizer_arguments(make, error, message) -> None:
