@@ -8,7 +8,8 @@
 27.0
 """
 
-from valuegrad.autograd.drawing import Graph, draw, draw_backward
+from typing import TYPE_CHECKING, Any
+
 from valuegrad.autograd.engine import (
     Scope,
     Value,
@@ -26,7 +27,36 @@ from valuegrad.autograd.engine import (
     zero_grad,
 )
 from valuegrad.autograd.functional import grad, hessian, value_and_grad
-from valuegrad.autograd.gradient_check import GradcheckError, gradcheck
+
+if TYPE_CHECKING:
+    from valuegrad.autograd.drawing import Graph, draw, draw_backward
+    from valuegrad.autograd.gradient_check import GradcheckError, gradcheck
+
+# Drawing (graphviz, subprocess) and gradient checking load on first use: `import valuegrad.autograd`
+# stays a few milliseconds, which is most of a short script's start-up.
+_LAZY = {
+    "Graph": "valuegrad.autograd.drawing",
+    "draw": "valuegrad.autograd.drawing",
+    "draw_backward": "valuegrad.autograd.drawing",
+    "GradcheckError": "valuegrad.autograd.gradient_check",
+    "gradcheck": "valuegrad.autograd.gradient_check",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'valuegrad.autograd' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 # autograd.sum and autograd.max stay out of __all__: a star import must not shadow the builtins.
 __all__ = [
@@ -51,4 +81,4 @@ __all__ = [
     "value_and_grad",
     "zero_grad",
 ]
-__version__ = "0.1.0"
+from valuegrad import __version__ as __version__  # noqa: E402 - one source for the version

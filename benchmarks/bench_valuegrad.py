@@ -21,11 +21,10 @@ import time
 import tracemalloc
 from typing import Any, Callable
 
-# Benchmark the working tree: put the repository root ahead of whatever the venv installed
-# (an editable install made before nn/__init__.py existed resolves ``nn`` as a namespace package).
-# VALUEGRAD_SRC, if set, is a directory searched first: a copy of ``autograd`` to try out an
-# engine variant against the same ``nn`` (``compare.py --valuegrad-src DIR``).
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Benchmark the working tree: put its src/ (the valuegrad package) ahead of whatever the venv installed.
+# VALUEGRAD_SRC, if set, is a directory searched first: another tree's src/ holding a ``valuegrad``
+# package, to try out an engine variant (``compare.py --valuegrad-src DIR``).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
 if os.environ.get("VALUEGRAD_SRC"):
     sys.path.insert(0, os.environ["VALUEGRAD_SRC"])
 

@@ -4,30 +4,30 @@
 * ``dev``     -- the default on a workstation: hypothesis's usual 100 examples;
 * ``intense`` -- thousands of examples, for a hunt before a release.
 
-Without ``HYPOTHESIS_PROFILE`` the profile is ``ci`` when the ``CI`` environment
-variable is set and ``dev`` otherwise.
+Without ``HYPOTHESIS_PROFILE`` the profile is ``ci`` when the ``CI`` environment variable is set
+and ``dev`` otherwise. Each name loads the shipped ``valuegrad-<name>`` profile
+(``valuegrad.autograd._hypothesis_plugin``), so Hypothesis's own ``ci`` profile is left alone.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 
-settings.register_profile(
-    "ci",
-    max_examples=30,
-    stateful_step_count=20,
-    deadline=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile("dev", max_examples=100, deadline=None)
-settings.register_profile(
-    "intense", max_examples=2000, stateful_step_count=80, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+from valuegrad.autograd._hypothesis_plugin import PROFILES, register_profiles
+
+# `python -m pytest` puts the repository root on sys.path, where the top-level folders autograd/
+# and nn/ would import as `autograd` and `nn` -- names valuegrad never installs. Drop it, so the
+# suite sees exactly what users get: `valuegrad.autograd` and `valuegrad.nn`.
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != _ROOT]
+
+register_profiles()  # also done by Hypothesis's entry point, unless plugins are disabled
 
 _PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
-if _PROFILE not in ("ci", "dev", "intense"):
+if f"valuegrad-{_PROFILE}" not in PROFILES:
     raise RuntimeError(f"HYPOTHESIS_PROFILE={_PROFILE!r} is not one of: ci, dev, intense")
-settings.load_profile(_PROFILE)
+settings.load_profile(f"valuegrad-{_PROFILE}")

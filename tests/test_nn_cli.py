@@ -131,7 +131,7 @@ def test_divergence_exits_1_with_a_hint(tmp_path: Path, capsys) -> None:
 
 
 def test_python_dash_m_nn_end_to_end(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     command = [sys.executable, "-m", "valuegrad.nn", "train", "moons", "--hidden", "4", "--steps", "2", "--out", "out"]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

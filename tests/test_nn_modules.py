@@ -426,7 +426,7 @@ def test_layering_autograd_never_imports_nn_and_nn_imports_plots_lazily() -> Non
     from pathlib import Path
 
     code = (
-        "import sys, autograd; assert 'nn' not in sys.modules, 'autograd imported nn'; "
+        "import sys, valuegrad.autograd; assert 'valuegrad.nn' not in sys.modules, 'autograd imported nn'; "
         "import valuegrad.nn; heavy = {'matplotlib', 'tqdm'} & set(sys.modules); assert not heavy, heavy"
     )
     repo = str(Path(__file__).resolve().parent.parent)

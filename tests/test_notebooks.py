@@ -27,8 +27,8 @@ def test_notebook_runs(path: pathlib.Path, tmp_path: pathlib.Path) -> None:
     client = nbclient.NotebookClient(
         nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     )
-    # The kernel imports autograd and nn from this checkout, whatever is installed (its cwd is a temp dir).
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    # The kernel imports valuegrad from this checkout, whatever is installed (its cwd is a temp dir).
+    path = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p)
     # Raises CellExecutionError, with the cell and its traceback, on any failure.
     client.execute(env={**os.environ, "PYTHONPATH": path})
 

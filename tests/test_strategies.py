@@ -231,7 +231,7 @@ def test_derivative_test_refuses_a_wrong_number_of_partials() -> None:
 
 
 def test_import_autograd_does_not_import_hypothesis_or_sympy() -> None:
-    code = "import sys, autograd; print('hypothesis' in sys.modules, 'sympy' in sys.modules)"
+    code = "import sys, valuegrad.autograd; print('hypothesis' in sys.modules, 'sympy' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
 

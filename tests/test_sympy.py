@@ -8,6 +8,7 @@ differentiated again, and (for one-input ops) ``grad(grad(f))``.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import pytest
@@ -146,9 +147,58 @@ def test_sympy_is_not_imported_by_autograd() -> None:
     import subprocess
     import sys
 
-    code = "import sys, autograd, autograd.testing; print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
+    code = "import sys, valuegrad.autograd, valuegrad.autograd.testing\n"
+    code += "print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "True"]
-    code = "import sys, autograd; print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
+    code = "import sys, valuegrad.autograd; print('sympy' in sys.modules, 'hypothesis' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_kinked_twins_build_fast_on_nested_periodic_arguments() -> None:
+    """Piecewise twins of relu(sin(...)) nests stalled SymPy for minutes; the opaque kinks take milliseconds."""
+    import time
+
+    import sympy
+
+    from valuegrad.autograd.testing.kinks import kinks
+
+    k = kinks()
+    x, y = sympy.symbols("x0 x1", real=True)
+    expr = k.abs(k.relu(sympy.sin(x) * sympy.cos(y)) - k.hard_tanh(sympy.tan(x))) + k.max(sympy.sin(2 * x), y, x)
+    expr = k.elu(k.leaky_relu(expr, sympy.Rational(1, 10)), 1) * sympy.sin(expr)
+    start = time.perf_counter()
+    twin = SympyTwin(expr, (x, y))
+    hessian = twin.hessian(0.3, -0.7)
+    assert time.perf_counter() - start < 20
+    assert all(math.isfinite(h) for row in hessian for h in row)
+
+
+@pytest.mark.parametrize(
+    ("name", "engine_op", "x"),
+    [("relu", "relu", 0.0), ("abs", "abs", 0.0), ("hard_tanh", "hard_tanh", 1.0), ("hard_tanh", "hard_tanh", -1.0)],
+)
+def test_kink_twins_take_the_engines_one_sided_derivative(name: str, engine_op: str, x: float) -> None:
+    import sympy
+
+    from valuegrad.autograd.testing.kinks import kinks
+
+    u = sympy.Symbol("u", real=True)
+    twin = SympyTwin(getattr(kinks(), name)(u), (u,))
+    leaf = Value(x)
+    getattr(leaf, engine_op)().backward()
+    assert twin.gradient(x) == [leaf.grad]
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu"])
+def test_kink_twins_with_alpha_take_alpha_at_zero(name: str) -> None:
+    import sympy
+
+    from valuegrad.autograd.testing.kinks import kinks
+
+    u = sympy.Symbol("u", real=True)
+    twin = SympyTwin(getattr(kinks(), name)(u, sympy.Rational(3, 10)), (u,))
+    leaf = Value(0.0)
+    getattr(leaf, name)(0.3).backward()
+    assert twin.gradient(0.0) == [leaf.grad] == [0.3]

@@ -11,12 +11,13 @@ operator tables): every primitive the engine has appears here at least once, wit
 * ``kink_distance`` -- how far a point is from the nearest kink or pole, so tests can keep away from it.
 
 Every callable takes the differentiated inputs first and then the constants:
-``row.on_values(x, y, c)``. Kinked functions are written in SymPy as ``Piecewise``
-so that their derivatives away from the kinks are plain expressions.
+``row.on_values(x, y, c)``. Kinked functions are written in SymPy with the opaque
+functions of ``kinks`` (not ``Piecewise``, whose condition algebra can stall SymPy for minutes).
 
+>>> from valuegrad.autograd import Value
 >>> from valuegrad.autograd.testing.optable import ROWS, row
 >>> r = row("x ** y")
->>> r.on_floats(2.0, 3.0), r.on_values(*map(__import__("autograd").Value, (2.0, 3.0))).data
+>>> r.on_floats(2.0, 3.0), r.on_values(Value(2.0), Value(3.0)).data
 (8.0, 8.0)
 >>> len({r.engine_op for r in ROWS}) >= 25
 True
@@ -31,6 +32,7 @@ from typing import Any, Callable
 
 from valuegrad import autograd
 from valuegrad.autograd import Value
+from valuegrad.autograd.testing.kinks import kinks
 
 __all__ = ["ROWS", "Interval", "OpRow", "row"]
 
@@ -89,16 +91,6 @@ class OpRow:
         printer.text(repr(self))
 
 
-def _piecewise_max(sp: Any, *xs: Any) -> Any:
-    """max(xs) with the engine's tie rule (the first maximal argument wins), as a Piecewise."""
-    pieces = []
-    for i, x in enumerate(xs[:-1]):
-        condition = sp.And(*[x >= other for other in xs[i + 1 :]])
-        pieces.append((x, condition))
-    pieces.append((xs[-1], True))
-    return sp.Piecewise(*pieces)
-
-
 def _min_gap(*xs: float) -> float:
     return min(abs(a - b) for i, a in enumerate(xs) for b in xs[i + 1 :])
 
@@ -141,7 +133,7 @@ ROWS: tuple[OpRow, ...] = (
     # -x is valid wherever the others are: expressions fall back to it, so its domain is the size bound
     OpRow("-x", "neg", lambda x: -x, lambda x: -x, lambda sp, x: -x, (Interval(-1e3, 1e3),)),
     OpRow("abs(x)", "abs", lambda x: abs(x), lambda x: math.fabs(x),
-          lambda sp, x: sp.Piecewise((x, x > 0), (-x, True)), (WIDE,), kink_distance=_x_distance),
+          lambda sp, x: kinks().abs(x), (WIDE,), kink_distance=_x_distance),
     OpRow("x.exp()", "exp", lambda x: x.exp(), math.exp, lambda sp, x: sp.exp(x), (Interval(-20.0, 20.0),)),
     OpRow("x.log()", "log", lambda x: x.log(), math.log, lambda sp, x: sp.log(x), (Interval(0.01, 100.0),)),
     OpRow("x.sqrt()", "sqrt", lambda x: x.sqrt(), math.sqrt, lambda sp, x: sp.sqrt(x), (Interval(0.01, 100.0),)),
@@ -151,22 +143,22 @@ ROWS: tuple[OpRow, ...] = (
     OpRow("x.sigmoid()", "sigmoid", lambda x: x.sigmoid(), lambda x: 1.0 / (1.0 + math.exp(-x)),
           lambda sp, x: 1 / (1 + sp.exp(-x)), (Interval(-30.0, 30.0),)),
     OpRow("x.relu()", "relu", lambda x: x.relu(), lambda x: x if x > 0 else 0.0,
-          lambda sp, x: sp.Piecewise((x, x > 0), (0, True)), (WIDE,), kink_distance=_x_distance),
+          lambda sp, x: kinks().relu(x), (WIDE,), kink_distance=_x_distance),
     OpRow("x.leaky_relu()", "leaky_relu", lambda x: x.leaky_relu(), lambda x: x if x > 0 else 0.01 * x,
-          lambda sp, x: sp.Piecewise((x, x > 0), (sp.Rational(1, 100) * x, True)), (WIDE,),
+          lambda sp, x: kinks().leaky_relu(x, sp.Rational(1, 100)), (WIDE,),
           kink_distance=_x_distance),
     OpRow("x.leaky_relu(c)", "leaky_relu", lambda x, c: x.leaky_relu(c), lambda x, c: x if x > 0 else c * x,
-          lambda sp, x, c: sp.Piecewise((x, x > 0), (c * x, True)), (WIDE,), (Interval(-1.0, 2.0),),
+          lambda sp, x, c: kinks().leaky_relu(x, c), (WIDE,), (Interval(-1.0, 2.0),),
           kink_distance=_x_distance),
     OpRow("x.elu()", "elu", lambda x: x.elu(), lambda x: x if x > 0 else math.expm1(x),
-          lambda sp, x: sp.Piecewise((x, x > 0), (sp.exp(x) - 1, True)), (WIDE,), kink_distance=_x_distance),
+          lambda sp, x: kinks().elu(x, 1), (WIDE,), kink_distance=_x_distance),
     OpRow("x.elu(c)", "elu", lambda x, c: x.elu(c), lambda x, c: x if x > 0 else c * math.expm1(x),
-          lambda sp, x, c: sp.Piecewise((x, x > 0), (c * (sp.exp(x) - 1), True)), (WIDE,), (Interval(0.1, 2.0),),
+          lambda sp, x, c: kinks().elu(x, c), (WIDE,), (Interval(0.1, 2.0),),
           kink_distance=_x_distance),
     OpRow("x.softplus()", "softplus", lambda x: x.softplus(), lambda x: math.log1p(math.exp(x)),
           lambda sp, x: sp.log(1 + sp.exp(x)), (Interval(-30.0, 30.0),)),
     OpRow("x.hard_tanh()", "hard_tanh", lambda x: x.hard_tanh(), lambda x: min(1.0, max(-1.0, x)),
-          lambda sp, x: sp.Piecewise((-1, x < -1), (1, x > 1), (x, True)), (Interval(-3.0, 3.0),),
+          lambda sp, x: kinks().hard_tanh(x), (Interval(-3.0, 3.0),),
           kink_distance=lambda x: min(abs(x - 1.0), abs(x + 1.0))),
     # n-ary: one node with many parents
     OpRow("sum(x, y, c, z)", "sum", lambda x, y, z, c: autograd.sum([x, y, c, z]),
@@ -184,7 +176,7 @@ ROWS: tuple[OpRow, ...] = (
           lambda x, y, z: math.log(math.exp(x) + math.exp(y) + math.exp(z)),
           lambda sp, x, y, z: sp.log(sp.exp(x) + sp.exp(y) + sp.exp(z)), (Interval(-20.0, 20.0),) * 3),
     OpRow("max(x, y, z)", "max", lambda x, y, z: autograd.max([x, y, z]), lambda x, y, z: max(x, y, z),
-          _piecewise_max, (WIDE, WIDE, WIDE), kink_distance=_min_gap),
+          lambda sp, *xs: kinks().max(*xs), (WIDE, WIDE, WIDE), kink_distance=_min_gap),
 )
 # fmt: on
 

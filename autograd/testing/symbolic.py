@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
+from valuegrad.autograd.testing.kinks import FLOATS
 from valuegrad.autograd.testing.optable import OpRow
 
 __all__ = ["SympyTwin", "row_twin"]
@@ -28,7 +29,7 @@ def _sympy() -> Any:
     try:
         import sympy
     except ImportError as error:  # pragma: no cover - sympy is in the test extra
-        raise ImportError("SymPy twins need sympy: pip install 'valuegrad[test]'") from error
+        raise ImportError("SymPy twins need sympy: pip install 'valuegrad[testing]'") from error
     return sympy
 
 
@@ -48,7 +49,7 @@ class SympyTwin:
 
     def _compile(self, expr: Any) -> Callable[..., Any]:
         sympy = _sympy()
-        return sympy.lambdify([*self.symbols, *self.params], expr, modules="math", cse=True)  # type: ignore[no-any-return]
+        return sympy.lambdify([*self.symbols, *self.params], expr, modules=[FLOATS, "math"], cse=True)  # type: ignore[no-any-return]
 
     def value(self, *args: float) -> float:
         if self._value is None:
