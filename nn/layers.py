@@ -216,6 +216,8 @@ class Layer(Module):
         nout = _size(config["nout"], "nout", cls.__name__)
         unit = config.get("unit", Neuron)
         options = {k: v for k, v in config.items() if k not in ("nout", "unit")}
+        if not (isinstance(unit, type) and issubclass(unit, Module)):
+            return None  # a factory: only building it tells
         count = unit.implied_parameters(options)
         return None if count is None else nout * count
 

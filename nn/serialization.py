@@ -207,6 +207,8 @@ def _checked_config(config: dict[str, Any], held: int, version: int, fail: Any) 
             raise fail(f"its architecture asks for size {_short(item)} but the file holds only {held} parameters")
     resolved = dict(config)
     unit = config.get("unit")
+    if "unit" in config and not isinstance(unit, str):
+        raise fail(f'its "unit" must name a unit class, got {_short(unit)}')
     if isinstance(unit, str):
         name = _VERSION_1_UNITS.get(unit, unit) if version == 1 else unit
         if name not in _REGISTRY:
@@ -218,7 +220,7 @@ def _checked_config(config: dict[str, Any], held: int, version: int, fail: Any) 
 def _short(x: object) -> str:
     """``repr(x)``, shortened: a file may hold a 4,000-digit number or a huge string."""
     if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 64:
-        return f"a {x.bit_length()}-bit number"
+        return f"a number of about {round(x.bit_length() * math.log10(2))} digits"
     text = repr(x)
     return text if len(text) <= 60 else text[:57] + "..."
 

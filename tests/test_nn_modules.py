@@ -361,6 +361,21 @@ def test_wrong_input_width_names_the_module() -> None:
         nn.RBF(2, rng=0)([1.0])
 
 
+@pytest.mark.parametrize(
+    ("x", "message"),
+    [
+        ({0: 1.0, 1: 2.0}, "a dict's keys are not inputs"),
+        ({1.0, 2.0}, r"takes a list \(or tuple\) of numbers or Values, got a set"),
+        ("12", "got a str"),
+        (iter([1.0, 2.0]), "got a list_iterator"),
+    ],
+)
+def test_mappings_and_non_sequences_are_refused(x, message) -> None:
+    for module in (nn.MLP(2, [1], rng=0), nn.Neuron(2, rng=0), nn.RBF(2, rng=0), nn.Layer(2, 2, nn.Maxout, rng=0)):
+        with pytest.raises(TypeError, match=message):
+            module(x)
+
+
 def test_zero_grad_resets_parameters() -> None:
     model = nn.MLP(2, [3, 1], rng=0)
     model([1.0, 2.0])[0].backward()
