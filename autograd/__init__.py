@@ -11,11 +11,15 @@
 from typing import TYPE_CHECKING, Any
 
 from valuegrad.autograd.engine import (
+    BackwardStep,
     Scope,
+    Term,
     Value,
+    backward_steps,
     current_scope,
     detect_anomaly,
     dot,
+    enable_grad,
     gradients,
     local_derivatives,
     logsumexp,
@@ -26,7 +30,7 @@ from valuegrad.autograd.engine import (
     topological_order,
     zero_grad,
 )
-from valuegrad.autograd.functional import grad, hessian, value_and_grad
+from valuegrad.autograd.functional import grad, hessian, jacobian, value_and_grad
 
 if TYPE_CHECKING:
     from valuegrad.autograd.drawing import Graph, draw, draw_backward
@@ -60,19 +64,24 @@ def __dir__() -> list[str]:
 
 # autograd.sum and autograd.max stay out of __all__: a star import must not shadow the builtins.
 __all__ = [
+    "BackwardStep",
     "GradcheckError",
     "Graph",
     "Scope",
+    "Term",
     "Value",
+    "backward_steps",
     "current_scope",
     "detect_anomaly",
     "dot",
     "draw",
     "draw_backward",
+    "enable_grad",
     "grad",
     "gradcheck",
     "gradients",
     "hessian",
+    "jacobian",
     "local_derivatives",
     "logsumexp",
     "no_grad",

@@ -110,3 +110,21 @@ def xlogy(x: float, y: float) -> float:
     if x == 0.0:
         return 0.0
     return x * log(y)
+
+
+_LARGEST_ODD = 2.0**53 - 1.0  # every double above 2**53 is even
+_LARGE_EVEN = 2.0**54
+
+
+def int_exponent(n: int) -> float:
+    """An int exponent as a float that gives the same ``pow`` for every base.
+
+    ``float(10**400 + 1)`` overflows, and every double beyond 2**53 is even, so a huge odd
+    exponent would lose its parity: (-2) ** (10**400 + 1) must be -inf. Beyond 2**53 any
+    exponent of the same sign and parity gives the same result (overflow, underflow to a
+    signed zero, or ±1), so a huge int maps to ±(2**53 - 1) if odd and ±2**54 if even.
+    """
+    if -(2**53) <= n <= 2**53:
+        return float(n)
+    magnitude = _LARGEST_ODD if n % 2 else _LARGE_EVEN
+    return magnitude if n > 0 else -magnitude

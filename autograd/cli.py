@@ -5,16 +5,22 @@
 
 Expressions go through ``autograd.expr`` (a whitelist parser; nothing is
 executed). Exit codes: 0 success, 1 a rendering or file problem, 2 bad input.
+Every error is one line on standard error (an expression error adds the text with
+carets under the offending part). If the reader of standard output goes away
+(``... | head -1``) the command stops quietly with exit code 1, as Python's
+documentation recommends for a broken pipe.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn
 
 from valuegrad.autograd._files import write_bytes_atomic
 from valuegrad.autograd.drawing import (
@@ -27,7 +33,7 @@ from valuegrad.autograd.drawing import (
     draw,
 )
 from valuegrad.autograd.engine import Value
-from valuegrad.autograd.expr import FUNCTIONS, ExpressionError, parse, parse_assignment
+from valuegrad.autograd.expr import FUNCTIONS, PARAMETERS, ExpressionError, parse, parse_assignment
 
 __all__ = ["main"]
 
@@ -35,10 +41,11 @@ PROG = "python -m valuegrad.autograd"
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("svg", "png", "dot")
 
+_WITH_PARAMETER = " and ".join(f"{name}(x, {param})" for name, param in PARAMETERS.items())
 _EPILOG = f"""\
 expressions: numbers, variable names, + - * / **, unary -, and the functions
   {", ".join(FUNCTIONS)}
-  (leaky_relu and elu take an optional alpha: leaky_relu(x, 0.1)).
+  (optional parameters: {_WITH_PARAMETER}).
   Give every variable a value as name=value. Quote the expression for the shell;
   if it starts with '-', put '--' before it.
 """
@@ -48,8 +55,15 @@ class _UsageError(Exception):
     """Bad command-line input: reported in one line with exit code 2."""
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (and exit code 2) instead of the usage block and a line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser(prog: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog=prog,
         description="Draw the computation graph of an expression, or print its value and gradient.",
         epilog=_EPILOG,
@@ -111,7 +125,8 @@ def _format_float(x: float) -> str:
     return repr(x)
 
 
-def _run_grad(arguments: argparse.Namespace, out: TextIO) -> int:
+def _run_grad(arguments: argparse.Namespace) -> str:
+    """The text ``grad`` prints."""
     output, bound = _evaluate(arguments.expression, arguments.assignments)
     if arguments.json:
 
@@ -124,19 +139,18 @@ def _run_grad(arguments: argparse.Namespace, out: TextIO) -> int:
             "value": jsonable(output.data),
             "gradient": {name: jsonable(v.grad) for name, v in bound.items()},
         }
-        out.write(json.dumps(document, ensure_ascii=False) + "\n")
-        return EXIT_OK
+        return json.dumps(document, ensure_ascii=False) + "\n"
     point = ", ".join(f"{name}={_format_float(v.data)}" for name, v in bound.items())
-    out.write(f"f = {arguments.expression}" + (f"   at {point}" if point else "") + "\n")
-    out.write(f"f = {_format_float(output.data)}\n")
-    for name, leaf in bound.items():
-        out.write(f"df/d{name} = {_format_float(leaf.grad)}\n")
-    return EXIT_OK
+    lines = [f"f = {arguments.expression}" + (f"   at {point}" if point else ""), f"f = {_format_float(output.data)}"]
+    lines += [f"df/d{name} = {_format_float(leaf.grad)}" for name, leaf in bound.items()]
+    return "\n".join(lines) + "\n"
 
 
 def _output_target(arguments: argparse.Namespace) -> tuple[Path | None, str]:
     """Where to write (None: standard output) and in which format."""
     output, chosen = arguments.output, arguments.format
+    if output == "":
+        raise _UsageError("-o needs a file name, or '-' for standard output")
     if output == "-":
         return None, chosen or "svg"
     if output is None:
@@ -149,7 +163,8 @@ def _output_target(arguments: argparse.Namespace) -> tuple[Path | None, str]:
     return path, chosen or from_suffix or "svg"
 
 
-def _run_draw(arguments: argparse.Namespace, out: TextIO) -> int:
+def _run_draw(arguments: argparse.Namespace) -> str | bytes:
+    """Render the picture; returns what goes to standard output (the picture itself for ``-o -``)."""
     target, output_format = _output_target(arguments)
     output, _ = _evaluate(arguments.expression, arguments.assignments)
     try:
@@ -166,23 +181,43 @@ def _run_draw(arguments: argparse.Namespace, out: TextIO) -> int:
     if target is None:
         if output_format == "png" and sys.stdout.isatty():
             raise _UsageError("refusing to write PNG bytes to a terminal; use -o graph.png")
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return EXIT_OK
+        return data
     write_bytes_atomic(target, data)
-    out.write(f"wrote {target} ({graph.node_count} nodes, {graph.edge_count} edges)\n")
+    return f"wrote {target} ({graph.node_count} nodes, {graph.edge_count} edges)\n"
+
+
+def _emit(output: str | bytes, prog: str) -> int:
+    """Write the command's output to standard output and flush it, so that write errors surface here."""
+    try:
+        if isinstance(output, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(output)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(output)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped reading (| head): not worth a message. Point standard output at
+        # devnull so the interpreter's own flush at exit does not complain either.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, sys.stdout.fileno())
+            finally:
+                os.close(devnull)
+        return EXIT_FAILED
+    except OSError as error:  # > /dev/full
+        sys.stderr.write(f"{prog}: error: cannot write to standard output: {error.strerror or error}\n")
+        return EXIT_FAILED
     return EXIT_OK
 
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     """Run the command line; returns the exit code. ``prog`` names the program in help and errors."""
     arguments = _parser(prog).parse_args(argv)  # argparse itself exits with 2 on malformed options
-    out, err = sys.stdout, sys.stderr
+    err = sys.stderr
     try:
-        if arguments.command == "grad":
-            return _run_grad(arguments, out)
-        return _run_draw(arguments, out)
+        output = _run_grad(arguments) if arguments.command == "grad" else _run_draw(arguments)
     except ExpressionError as error:
         err.write(f"{prog}: error: {error}\n{error.pointer()}\n")
         return EXIT_BAD_INPUT
@@ -190,5 +225,13 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
         err.write(f"{prog}: error: {error}\n")
         return EXIT_BAD_INPUT
     except (DotNotFoundError, RenderError, OSError) as error:
-        err.write(f"{prog}: error: {error}\n")
+        err.write(f"{prog}: error: {_describe(error)}\n")
         return EXIT_FAILED
+    return _emit(output, prog)
+
+
+def _describe(error: Exception) -> str:
+    """One line for the user: an OSError without Python's "[Errno N]" prefix."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror + (f": {error.filename}" if error.filename else "")
+    return str(error)

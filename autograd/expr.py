@@ -18,6 +18,7 @@ import keyword
 import math
 import operator
 import unicodedata
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Union
@@ -27,7 +28,7 @@ from valuegrad.autograd.engine import Value
 from valuegrad.autograd.engine import logsumexp as _logsumexp
 from valuegrad.autograd.engine import max as _max
 
-__all__ = ["FUNCTIONS", "Expression", "ExpressionError", "parse", "parse_assignment"]
+__all__ = ["FUNCTIONS", "PARAMETERS", "Expression", "ExpressionError", "parse", "parse_assignment"]
 
 MAX_LENGTH = 1000  # characters; checked before ast.parse, which can exhaust the stack on hostile input
 MAX_NESTING = 50  # bracket depth, also checked before ast.parse
@@ -35,12 +36,20 @@ MAX_NESTING = 50  # bracket depth, also checked before ast.parse
 Number = Union[int, float]
 Operand = Union[Value, float]
 
-# Unary functions come from the op table; those with a parameter take it as an optional
-# second argument, e.g. leaky_relu(x, 0.1).
-_UNARY: dict[str, Callable[..., Value]] = {
-    name: getattr(Value, name) for name in sorted(ops.UNARY) if callable(getattr(Value, name, None))
-}
-_WITH_PARAMETER = frozenset({"leaky_relu", "elu"})
+
+# Unary functions come from the op table; a row with a parameter (``Op.param``) takes it as an
+# optional second argument, e.g. leaky_relu(x, 0.1). A row without a Value method of its name is
+# a bug in the engine, reported at import rather than silently left out of the language.
+def _methods(table: Mapping[str, ops.Op]) -> dict[str, Callable[..., Value]]:
+    missing = sorted(name for name in table if not callable(getattr(Value, name, None)))
+    if missing:
+        raise LookupError(f"op table rows without a Value method of the same name: {missing}")
+    return {name: getattr(Value, name) for name in sorted(table)}
+
+
+_UNARY = _methods(ops.UNARY)
+#: Parameter name of each function that takes one (read from the op table's ``param``).
+PARAMETERS: dict[str, str] = {name: op.param for name, op in sorted(ops.UNARY.items()) if op.param is not None}
 _NARY: dict[str, Callable[[list[Operand]], Value]] = {"max": _max, "logsumexp": _logsumexp}
 FUNCTIONS: tuple[str, ...] = tuple(sorted({*_UNARY, *_NARY}))
 
@@ -273,7 +282,9 @@ def parse(text: str) -> Expression:
     stripped = text.lstrip()
     shift = len(text) - len(stripped)
     try:
-        tree = ast.parse(stripped, mode="eval")
+        with warnings.catch_warnings():  # "1if x" warns on stderr before we refuse it: one message, ours
+            warnings.simplefilter("ignore")
+            tree = ast.parse(stripped, mode="eval")
     except SyntaxError as error:
         raise _syntax_error(error, text, shift) from None
     except (RecursionError, MemoryError):
@@ -350,20 +361,20 @@ def _check_call(node: ast.Call, where: _Locator) -> list[ast.expr]:
         if not arguments:
             raise where.error(f"{name}() needs at least one argument", node)
         return arguments
-    limit = 2 if name in _WITH_PARAMETER else 1
+    param = PARAMETERS.get(name)
+    limit = 1 if param is None else 2
+    usage = f"{name}(x)" if param is None else f"{name}(x) or {name}(x, {param})"
     for named in node.keywords:
-        if name in _WITH_PARAMETER and named.arg == "alpha" and len(arguments) == 1:
+        if param is not None and named.arg == param and len(arguments) == 1:
             arguments.append(named.value)
         else:
-            usage = f"{name}(x, alpha)" if name in _WITH_PARAMETER else f"{name}(x)"
             raise where.error(f"unexpected keyword argument; use {usage}", named)
     if not 1 <= len(arguments) <= limit:
-        usage = f"{name}(x) or {name}(x, alpha)" if limit == 2 else f"{name}(x)"
         raise where.error(f"{name}() takes {'1 or 2 arguments' if limit == 2 else '1 argument'}: {usage}", node)
     if len(arguments) == 2:
         for inner in ast.walk(arguments[1]):
             if isinstance(inner, ast.Name):
-                raise where.error(f"the alpha of {name}() must be a number, not depend on {inner.id!r}", inner)
+                raise where.error(f"the {param} of {name}() must be a number, not depend on {inner.id!r}", inner)
     return arguments
 
 

@@ -1,19 +1,26 @@
 """The op table: every primitive's forward rule and derivative rule, one row each.
 
-A row's ``partials(F, xs, out, c)`` returns ∂out/∂x_i for each parent x_i. It is
-written once and evaluated two ways (the trick of HIPS autograd's primitives):
+A row is the single source for its op: unique ``name`` (rows pickle by it), display
+``symbol`` and ``template`` (``Value.op_symbol``), user-facing ``param`` (the expression
+parser and CLI help read it), the ``forward`` that runs, and the rule
+``partials(F, xs, out, c)``, which returns ∂out/∂x_i for each parent x_i. The rule is
+written once and evaluated three ways by what ``F`` is (the trick of HIPS autograd's
+primitives):
 
-* with ``F = FloatMath``, ``xs`` the parents' data and ``out`` the output's data,
-  it gives plain floats -- the fast first-order backward pass;
-* with ``F = GraphMath`` (defined in ``engine``), ``xs`` the parent nodes and
-  ``out`` the output node, the same arithmetic builds new ``Value`` nodes, so the
-  gradient is itself differentiable (``create_graph=True``, higher order).
+* ``F = FloatMath``, ``xs`` the parents' data, ``out`` the output's data: plain
+  floats -- the fast first-order backward pass;
+* ``F = sweep.GraphMath``, ``xs`` the parent nodes, ``out`` the output node: the same
+  arithmetic builds ``Value`` nodes, so the gradient is differentiable (higher order);
+* ``F`` a source-text namespace, ``xs`` and ``out`` expressions: compiled replay emits
+  straight-line Python.
 
-Rules therefore use only ``+ - *`` and unary ``-`` directly, and go through ``F``
-for everything that could raise on floats (``F.div``, ``F.pow``, ``F.log`` ...):
-that is what keeps the float path IEEE 754. A partial that is piecewise constant
-(relu's step) is returned as a plain float in both modes; its own derivative is 0.
-Comparisons (``x > 0``) read the same in both modes: a Value compares its data.
+THE CONTRACT that keeps the third way possible: a rule uses only ``+ - *``, unary ``-``,
+comparisons (``x > 0``; a Value compares its data), float literals, indexing ``xs`` and
+``F.<function>`` calls -- ``F.div``, ``F.pow``, ``F.xlogy``, ``F.sech2``, ``F.data`` and
+the ``SPECIAL_FUNCTIONS``. Anything that could raise on floats goes through ``F``: that
+is what keeps the float path IEEE 754. A partial that is piecewise constant (relu's step)
+is a plain float in every mode; its own derivative is 0. ``dot``'s partials come from its
+layout record (``DotConst`` ...), which only indexes ``xs``.
 
 ``c`` is the op's constant context: a folded constant operand (``x * 2.0`` is one
 node with ``c = 2.0``, not a node and a leaf), an activation's ``alpha``, or the
@@ -29,9 +36,23 @@ from __future__ import annotations
 import math
 import operator
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence, Union
 
 from valuegrad.autograd import _ieee
+
+#: The special functions a rule may call as ``F.<name>``, each with its IEEE-safe float version.
+#: ONE list: ``FloatMath`` below and ``sweep.GraphMath`` (the Value namespace) are both generated
+#: from it, and ``test_sweep`` holds the two namespaces equal. A new entry needs a Value method of
+#: the same name. ``div``, ``pow``, ``xlogy``, ``sech2`` and ``data`` are the structural extras
+#: both namespaces define by hand (their Value forms are not one method call).
+SPECIAL_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "exp": _ieee.exp,
+    "log": _ieee.log,
+    "sqrt": _ieee.sqrt,
+    "sin": _ieee.sin,
+    "cos": _ieee.cos,
+    "sigmoid": _ieee.sigmoid,
+}
 
 
 class FloatMath:
@@ -39,18 +60,16 @@ class FloatMath:
 
     div = staticmethod(_ieee.div)
     pow = staticmethod(_ieee.pow)
-    exp = staticmethod(_ieee.exp)
-    log = staticmethod(_ieee.log)
-    sqrt = staticmethod(_ieee.sqrt)
-    sin = staticmethod(_ieee.sin)
-    cos = staticmethod(_ieee.cos)
-    sigmoid = staticmethod(_ieee.sigmoid)
     sech2 = staticmethod(_ieee.sech2)
     xlogy = staticmethod(_ieee.xlogy)
 
     @staticmethod
     def data(x: float) -> float:
         return x
+
+
+for _name, _fn in SPECIAL_FUNCTIONS.items():
+    setattr(FloatMath, _name, staticmethod(_fn))
 
 
 Rule = Callable[[Any, Sequence[Any], Any, Any], Sequence[Any]]
@@ -62,13 +81,33 @@ class Op:
 
     ``forward`` takes the parents' data as floats -- ``(x, c)`` for unary ops,
     ``(x, y)`` for binary ones, ``(xs, c)`` for n-ary ones -- and returns a float.
-    ``symbol`` is how drawings and reprs show it.
+    ``symbol`` is how drawings and reprs show it; ``template`` how they show it with its
+    constant (``"{c:g} -"`` for ``2 - x``), formatted with ``c`` and, for a sign-aware
+    template, ``sign`` and ``magnitude``. ``param`` names a user-facing parameter
+    (``alpha``), which the expression parser and the CLI help read.
+    A row pickles by its (unique) name.
     """
 
     name: str
     symbol: str
     forward: Callable[..., float]
     partials: Rule
+    template: str | None = None
+    param: str | None = None
+
+    def display(self, c: Any) -> str:
+        """The symbol with the folded constant ``c`` (or just the symbol)."""
+        if c is None or self.template is None:
+            return self.symbol
+        return self.template.format(c=c, sign="-" if c < 0 else "+", magnitude=abs(c))
+
+    def __reduce__(self) -> tuple[Callable[[str], Op], tuple[str]]:
+        return by_name, (self.name,)
+
+
+def by_name(name: str) -> Op:
+    """The row called ``name``."""
+    return ALL[name]
 
 
 _ONE = (1.0,)
@@ -133,39 +172,70 @@ def _logsumexp(xs: Sequence[float], c: None) -> float:
     return top + math.log(sum(math.exp(x - top) for x in xs))
 
 
-# ``dot``'s context starts with its layout. DOT_CONST: every partial is a constant, kept
-# as a tuple (a first layer's inputs; a bias has partial 1.0). DOT_PAIRED: parents are
-# w_1..w_n, x_1..x_n (then the bias), so each factor's partial is its partner's value.
-# DOT_MIXED: anything else; each parent's partner is a float or the int index of a parent.
-DOT_CONST, DOT_PAIRED, DOT_MIXED = "const", "paired", "mixed"
+# ``dot``'s context is its layout, one of three typed records, each of which knows its own
+# forward and partials. The parents are ordered as the layout says.
 
 
-def _dot(xs: Sequence[float], c: tuple[Any, ...]) -> float:
-    layout = c[0]
-    if layout is DOT_CONST:
-        return sum(map(operator.mul, xs, c[1]), c[2])
-    if layout is DOT_PAIRED:
-        n = c[1]
-        total = sum(map(operator.mul, xs[:n], xs[n : 2 * n]), c[2])
-        return total + xs[2 * n] if len(xs) > 2 * n else total
-    partners, total = c[1], c[2]
-    for i, p in enumerate(partners):
-        if p.__class__ is float:
-            total += xs[i] * p
-        elif p > i:  # a Value*Value product appears twice, once per factor: count it once
-            total += xs[i] * xs[p]
-    return total
+class DotConst(NamedTuple):
+    """Every partial is a constant (a first layer's inputs; a bias has partial 1.0)."""
+
+    partials: tuple[float, ...]
+    constant: float
+
+    def value(self, xs: Sequence[float]) -> float:
+        return sum(map(operator.mul, xs, self.partials), self.constant)
+
+    def derivatives(self, xs: Sequence[Any]) -> Sequence[Any]:
+        return self.partials
 
 
-def _dot_partials(F: Any, xs: Sequence[Any], out: Any, c: tuple[Any, ...]) -> Any:
+class DotPaired(NamedTuple):
+    """Parents are w_1..w_n, x_1..x_n, then the bias if ``tail``: each factor's partial is its partner."""
+
+    n: int
+    constant: float
+    tail: tuple[float, ...]  # (1.0,) with a bias parent, () without
+
+    def value(self, xs: Sequence[float]) -> float:
+        n = self.n
+        total = sum(map(operator.mul, xs[:n], xs[n : 2 * n]), self.constant)
+        return total + xs[2 * n] if self.tail else total
+
+    def derivatives(self, xs: Sequence[Any]) -> Sequence[Any]:
+        n = self.n
+        return [*xs[n : 2 * n], *xs[:n], *self.tail]
+
+
+class DotMixed(NamedTuple):
+    """Anything else: parent i's partner is parent ``partner[i]``, or the constant ``weight[i]`` where that is -1."""
+
+    partner: tuple[int, ...]
+    weight: tuple[float, ...]
+    constant: float
+
+    def value(self, xs: Sequence[float]) -> float:
+        total = self.constant
+        for i, (j, w) in enumerate(zip(self.partner, self.weight)):
+            if j < 0:
+                total += xs[i] * w
+            elif j > i:  # a Value*Value product appears twice, once per factor: count it once
+                total += xs[i] * xs[j]
+        return total
+
+    def derivatives(self, xs: Sequence[Any]) -> Sequence[Any]:
+        return [w if j < 0 else xs[j] for j, w in zip(self.partner, self.weight)]
+
+
+DotLayout = Union[DotConst, DotPaired, DotMixed]
+
+
+def _dot(xs: Sequence[float], c: DotLayout) -> float:
+    return c.value(xs)
+
+
+def _dot_partials(F: Any, xs: Sequence[Any], out: Any, c: DotLayout) -> Sequence[Any]:
     """∂(Σ w_i x_i + b)/∂w_i = x_i, ∂/∂x_i = w_i, ∂/∂b = 1."""
-    layout = c[0]
-    if layout is DOT_CONST:
-        return c[1]
-    if layout is DOT_PAIRED:
-        n = c[1]
-        return [*xs[n : 2 * n], *xs[:n], *c[3]]
-    return [xs[p] if p.__class__ is int else p for p in c[1]]
+    return c.derivatives(xs)
 
 
 # fmt: off
@@ -174,13 +244,13 @@ SUB       = Op("sub", "-", operator.sub, lambda F, xs, out, c: _ONE_MINUS_ONE)
 MUL       = Op("mul", "*", operator.mul, lambda F, xs, out, c: (xs[1], xs[0]))
 DIV       = Op("div", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, xs[1]), -F.div(out, xs[1])))
 POW       = Op("pow", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], xs[1]), F.xlogy(out, xs[0])))
-ADD_CONST = Op("add", "+", operator.add, lambda F, xs, out, c: _ONE)
-MUL_CONST = Op("mul", "*", operator.mul, lambda F, xs, out, c: (c,))
-DIV_CONST = Op("div", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, c),))
-RSUB      = Op("rsub", "-", lambda x, c: c - x, lambda F, xs, out, c: _MINUS_ONE)
-RDIV      = Op("rdiv", "/", lambda x, c: _ieee.div(c, x), lambda F, xs, out, c: (-F.div(out, xs[0]),))
-POW_CONST = Op("pow", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], c),))
-RPOW      = Op("rpow", "**", lambda x, c: _ieee.pow(c, x), lambda F, xs, out, c: (F.xlogy(out, c),))
+ADD_CONST = Op("add_const", "+", operator.add, lambda F, xs, out, c: _ONE, "{sign} {magnitude:g}")
+MUL_CONST = Op("mul_const", "*", operator.mul, lambda F, xs, out, c: (c,), "* {c:g}")
+DIV_CONST = Op("div_const", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, c),), "/ {c:g}")
+RSUB      = Op("rsub", "-", lambda x, c: c - x, lambda F, xs, out, c: _MINUS_ONE, "{c:g} -")
+RDIV      = Op("rdiv", "/", lambda x, c: _ieee.div(c, x), lambda F, xs, out, c: (-F.div(out, xs[0]),), "{c:g} /")
+POW_CONST = Op("pow_const", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], c),), "** {c:g}")
+RPOW      = Op("rpow", "**", lambda x, c: _ieee.pow(c, x), lambda F, xs, out, c: (F.xlogy(out, c),), "{c:g} **")
 NEG       = Op("neg", "-", lambda x, c: -x, lambda F, xs, out, c: _MINUS_ONE)
 ABS       = Op("abs", "abs", lambda x, c: abs(x), lambda F, xs, out, c: (_sign(xs[0]),))
 EXP       = Op("exp", "exp", lambda x, c: _ieee.exp(x), lambda F, xs, out, c: (out,))
@@ -192,13 +262,13 @@ TANH      = Op("tanh", "tanh", lambda x, c: math.tanh(x), _tanh_partials)
 SIGMOID   = Op("sigmoid", "σ", lambda x, c: _ieee.sigmoid(x), _sigmoid_partials)
 RELU      = Op("relu", "relu", _relu, lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else 0.0,))
 LEAKY     = Op("leaky_relu", "leaky_relu", lambda x, c: x if x > 0.0 else c * x,
-               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c,))
+               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c,), "leaky_relu({c:g})", "alpha")
 ELU       = Op("elu", "elu", lambda x, c: x if x > 0.0 else c * _ieee.expm1(x),
-               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c * F.exp(xs[0]),))
+               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c * F.exp(xs[0]),), "elu({c:g})", "alpha")
 SOFTPLUS  = Op("softplus", "softplus", lambda x, c: _ieee.softplus(x), lambda F, xs, out, c: (F.sigmoid(xs[0]),))
 HARD_TANH = Op("hard_tanh", "hard_tanh", _hard_tanh,
                lambda F, xs, out, c: (1.0 if -1.0 < xs[0] < 1.0 else 0.0,))
-SUM       = Op("sum", "Σ", lambda xs, c: sum(xs, c), lambda F, xs, out, c: _ONE * len(xs))
+SUM       = Op("sum", "Σ", lambda xs, c: sum(xs, c), lambda F, xs, out, c: _ONE * len(xs), "Σ {c:g}")
 DOT       = Op("dot", "·", _dot, _dot_partials)
 LOGSUMEXP = Op("logsumexp", "logsumexp", _logsumexp, lambda F, xs, out, c: [F.exp(x - out) for x in xs])
 MAX       = Op("max", "max", _max, _argmax_onehot)
@@ -208,3 +278,12 @@ MAX       = Op("max", "max", _max, _argmax_onehot)
 UNARY: dict[str, Op] = {
     op.name: op for op in (ABS, EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, RELU, LEAKY, ELU, SOFTPLUS, HARD_TANH)
 }
+
+#: Every row by its unique name (``by_name`` unpickles with it; a test holds names unique).
+ALL: dict[str, Op] = {
+    op.name: op
+    for op in (
+        ADD, SUB, MUL, DIV, POW, ADD_CONST, MUL_CONST, DIV_CONST, RSUB, RDIV, POW_CONST, RPOW, NEG,
+        *UNARY.values(), SUM, DOT, LOGSUMEXP, MAX,
+    )
+}  # fmt: skip

@@ -256,6 +256,7 @@ def _train(args: argparse.Namespace) -> int:
 BYTES_PER_PARAMETER = 320
 BYTES_PER_NODE = 300
 BYTES_PER_EDGE = 14
+BYTES_FIXED = 50_000  # the sweep's bookkeeping, whatever the size
 
 
 def estimate_training_bytes(nin: int, sizes: Sequence[int], samples: int, activation: str) -> int:
@@ -267,8 +268,10 @@ def estimate_training_bytes(nin: int, sizes: Sequence[int], samples: int, activa
         inputs_are_values = i > 1  # the first layer folds plain-number inputs into its dot nodes
         nodes += 2 * widths[i]  # a dot node and an activation node per neuron
         edges += widths[i] * (widths[i - 1] * (2 if inputs_are_values else 1) + 2)
+    nodes += 2 * widths[-1] + 4  # the loss's own terms for one sample (differences, margins, ...)
+    edges += 4 * widths[-1] + 4
     per_sample = nodes * BYTES_PER_NODE + edges * BYTES_PER_EDGE
-    return parameters * BYTES_PER_PARAMETER + samples * per_sample + parameters * BYTES_PER_EDGE
+    return BYTES_FIXED + parameters * (BYTES_PER_PARAMETER + BYTES_PER_EDGE) + samples * per_sample
 
 
 def _write_outputs(

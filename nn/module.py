@@ -33,10 +33,10 @@ from valuegrad.autograd import Value
 from valuegrad.autograd import _checks as checks
 from valuegrad.autograd import zero_grad as zero_graph_grads
 
-# Entering a scope is done here with the engine's ContextVar directly, not through the
+# Entering a scope is done here with the engine's state ContextVar directly, not through the
 # ``scope()`` context manager: a generator-based manager costs ~1.5 µs, paid by every unit
 # of every sample (3,700 times in one moons step).
-from valuegrad.autograd.engine import _SCOPE, Scope
+from valuegrad.autograd._modes import STATE, Scope
 
 _new_scope = object.__new__
 
@@ -175,13 +175,14 @@ class Module:
     def __call__(self, *args: Any) -> Any:
         # A fresh scope per call: two calls of one module share the key but are told apart.
         # (Scope's fields set directly: its constructor's check costs more than the rest here.)
+        mode, parent = STATE.get()
         opened = _new_scope(Scope)
-        opened.label, opened.parent, opened.key = self._label, _SCOPE.get(), self
-        token = _SCOPE.set(opened)
+        opened.label, opened.parent, opened.key = self._label, parent, self
+        token = STATE.set((mode, opened))
         try:
             return self.forward(*args)
         finally:
-            _SCOPE.reset(token)
+            STATE.reset(token)
 
     # ---------------------------------------------------------------- state
 

@@ -1,6 +1,8 @@
 """Training pictures with matplotlib (the ``plots`` extra): the loss curve and a decision boundary.
 
-Figures are drawn with the Agg backend (no display needed) and saved atomically.
+Figures are drawn with the Agg backend (no display needed) and saved atomically. The class
+colours (``CLASS_COLOURS``) and ``plot_decision_boundary`` are public so the notebooks draw
+with the same scheme as ``valuegrad train``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ from typing import Any, Sequence
 from valuegrad.autograd._files import write_bytes_atomic
 from valuegrad.nn.train import History, predict
 
-__all__ = ["MATPLOTLIB_HINT", "have_matplotlib", "save_decision_boundary", "save_loss_curve"]
+__all__ = [
+    "BOUNDARY_COLOUR",
+    "CLASS_COLOURS",
+    "MATPLOTLIB_HINT",
+    "REGION_ALPHA",
+    "have_matplotlib",
+    "plot_decision_boundary",
+    "save_decision_boundary",
+    "save_loss_curve",
+]
 
 MATPLOTLIB_HINT = "matplotlib is not installed: pip install 'valuegrad[plots]'"
 
@@ -37,11 +48,13 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(figure: Any, path: str | os.PathLike[str], file_format: str) -> None:
+def _save(
+    figure: Any, path: str | os.PathLike[str], file_format: str, dpi: float | None = None, tight: bool = True
+) -> None:
     buffer = io.BytesIO()
     # A fixed date and no software tag keep repeated runs byte-identical where the backend allows.
     metadata = {"Date": None} if file_format == "svg" else {"Software": None}
-    figure.savefig(buffer, format=file_format, bbox_inches="tight", metadata=metadata)
+    figure.savefig(buffer, format=file_format, bbox_inches="tight" if tight else None, metadata=metadata, dpi=dpi)
     write_bytes_atomic(path, buffer.getvalue())
 
 
@@ -74,11 +87,24 @@ def save_loss_curve(history: History, path: str | os.PathLike[str], title: str =
         plt.close(figure)
 
 
-def save_decision_boundary(
-    model: Any, X: Sequence[Sequence[float]], y: Sequence[Any], path: str | os.PathLike[str], resolution: int = 60
+#: One colour per class, shared by ``valuegrad train``'s pictures and the notebooks (colour-blind
+#: safe: the Okabe-Ito blue, vermillion, bluish green, yellow, reddish purple, sky blue, orange).
+CLASS_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#F0E442", "#CC79A7", "#56B4E9", "#E69F00")
+REGION_ALPHA = 0.25  # how strongly a predicted region is tinted with its class's colour
+BOUNDARY_COLOUR = "#111827"
+DECISION_BOUNDARY_PIXELS = 900  # width and height of decision_boundary.png
+
+
+def plot_decision_boundary(
+    axis: Any, model: Any, X: Sequence[Sequence[float]], y: Sequence[Any], resolution: int = 90
 ) -> None:
-    """Colour the plane by the model's predicted class and scatter the 2-D data on top (PNG)."""
-    plt = _pyplot()
+    """Draw ``model``'s decision regions and boundary for 2-D data ``X`` on a matplotlib ``axis``.
+
+    A one-output model is a score whose sign is the class: its regions and the boundary s = 0
+    are contours of the score itself, so the boundary is smooth, not a staircase of grid cells.
+    With several outputs the class is the largest; the boundary is where the winner changes.
+    Points are coloured by their label from ``CLASS_COLOURS``; the legend names the classes.
+    """
     if any(len(row) != 2 for row in X):
         raise ValueError("a decision boundary can only be drawn for 2-D inputs")
     xs = [row[0] for row in X]
@@ -88,28 +114,57 @@ def save_decision_boundary(
     x0, x1, y0, y1 = min(xs) - pad_x, max(xs) + pad_x, min(ys) - pad_y, max(ys) + pad_y
     grid_x = [x0 + (x1 - x0) * i / (resolution - 1) for i in range(resolution)]
     grid_y = [y0 + (y1 - y0) * j / (resolution - 1) for j in range(resolution)]
-    points = [[gx, gy] for gy in grid_y for gx in grid_x]
-    classes = [_predicted_class(out) for out in predict(model, points)]
-    grid = [classes[j * resolution : (j + 1) * resolution] for j in range(resolution)]
-    labels = [int(label > 0) if len(set(y)) <= 2 else int(label) for label in y]
-    figure, axis = plt.subplots(figsize=(5, 5))
+    outputs = predict(model, [[gx, gy] for gy in grid_y for gx in grid_x])
+    binary = not isinstance(outputs[0], list) or len(outputs[0]) == 1
+    labels = [int(label > 0) if binary else int(label) for label in y]
+    if binary:
+        scores = [o[0] if isinstance(o, list) else o for o in outputs]
+        field = [scores[j * resolution : (j + 1) * resolution] for j in range(resolution)]
+        levels = [min(min(scores), -1.0) - 1.0, 0.0, max(max(scores), 1.0) + 1.0]
+        axis.contourf(grid_x, grid_y, field, levels=levels, colors=CLASS_COLOURS[:2], alpha=REGION_ALPHA)
+        axis.contour(grid_x, grid_y, field, levels=[0.0], colors=BOUNDARY_COLOUR, linewidths=1.5)
+        classes = 2
+    else:
+        winners = [row.index(max(row)) for row in outputs]
+        classes = max(max(labels), max(winners)) + 1
+        field = [winners[j * resolution : (j + 1) * resolution] for j in range(resolution)]
+        levels = [c - 0.5 for c in range(classes + 1)]
+        colours = [CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(classes)]
+        axis.contourf(grid_x, grid_y, field, levels=levels, colors=colours, alpha=REGION_ALPHA)
+        axis.contour(grid_x, grid_y, field, levels=levels[1:-1], colors=BOUNDARY_COLOUR, linewidths=1.5)
+    for c in range(classes):
+        members = [i for i, label in enumerate(labels) if label == c]
+        if members:
+            axis.scatter(
+                [xs[i] for i in members],
+                [ys[i] for i in members],
+                s=28,
+                color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
+                edgecolors="black",
+                linewidths=0.5,
+                label=f"class {c}",
+            )
+    axis.plot([], [], color=BOUNDARY_COLOUR, linewidth=1.5, label="decision boundary")
+    axis.set_xlim(x0, x1)
+    axis.set_ylim(y0, y1)
+    axis.set_xlabel("$x_0$ (first input)")
+    axis.set_ylabel("$x_1$ (second input)")
+    axis.legend(loc="best", framealpha=0.9)
+
+
+def save_decision_boundary(
+    model: Any, X: Sequence[Sequence[float]], y: Sequence[Any], path: str | os.PathLike[str], resolution: int = 90
+) -> None:
+    """``plot_decision_boundary`` as a square PNG of ``DECISION_BOUNDARY_PIXELS`` pixels a side."""
+    plt = _pyplot()
+    if any(len(row) != 2 for row in X):
+        raise ValueError("a decision boundary can only be drawn for 2-D inputs")
+    dpi = 150
+    figure, axis = plt.subplots(figsize=(DECISION_BOUNDARY_PIXELS / dpi, DECISION_BOUNDARY_PIXELS / dpi), dpi=dpi)
     try:
-        levels = [v - 0.5 for v in range(max(max(labels), max(classes)) + 2)]
-        axis.contourf(grid_x, grid_y, grid, levels=levels, cmap="Spectral", alpha=0.6)
-        # The same colour scale as the filled regions, so a point and its class's region match.
-        axis.scatter(
-            xs, ys, c=labels, s=30, cmap="Spectral", vmin=levels[0], vmax=levels[-1], edgecolors="black", linewidths=0.5
-        )
-        axis.set_xlim(x0, x1)
-        axis.set_ylim(y0, y1)
+        plot_decision_boundary(axis, model, X, y, resolution)
         axis.set_title("decision boundary")
-        _save(figure, path, "png")
+        figure.tight_layout()
+        _save(figure, path, "png", dpi=dpi, tight=False)
     finally:
         plt.close(figure)
-
-
-def _predicted_class(output: Any) -> int:
-    row = output if isinstance(output, list) else [output]
-    if len(row) == 1:
-        return int(row[0] > 0.0)
-    return row.index(max(row))

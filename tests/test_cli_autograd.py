@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -17,17 +18,25 @@ from valuegrad.autograd.cli import main
 
 SVG = "{http://www.w3.org/2000/svg}"
 NEURON = ["tanh(w*x + b)", "x=2", "w=-3", "b=6.88"]
+# The child runs in a temporary directory: give it this checkout's package, not whatever is installed.
+SOURCE_PATH = os.pathsep.join(
+    filter(None, [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH")])
+)
 
 
-def run_module(*arguments: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "valuegrad.autograd", *arguments],
+def run_module(
+    *arguments: str, cwd: Path, env: dict[str, str] | None = None, module: str = "valuegrad.autograd", **options: object
+) -> subprocess.CompletedProcess[str]:
+    streams: dict[str, object] = {"capture_output": True} if "stdout" not in options else {"stderr": subprocess.PIPE}
+    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+        [sys.executable, "-m", module, *arguments],
         cwd=cwd,
-        capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONPATH": SOURCE_PATH, **(env or {})},
         check=False,
+        **streams,
+        **options,
     )
 
 
@@ -143,7 +152,15 @@ def test_argparse_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["frobnicate"])
     assert caught.value.code == 2
-    assert "invalid choice" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert (
+        err.count("\n") == 1 and "invalid choice" in err and err.endswith("(see python -m valuegrad.autograd --help)\n")
+    )
+    with pytest.raises(SystemExit) as caught:
+        main(["draw", "x", "--precision", "many"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m valuegrad.autograd draw: error: argument --precision") and err.count("\n") == 1
 
 
 def test_missing_dot_exits_1_with_the_install_hint(
@@ -163,3 +180,97 @@ def test_missing_dot_exits_1_with_the_install_hint(
 def test_unwritable_destination_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["draw", "x", "x=1", "-o", str(tmp_path / "missing" / "g.dot")]) == 1
     assert "does not exist" in capsys.readouterr().err
+    assert main(["draw", "x", "x=1", "-o", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        f"python -m valuegrad.autograd: error: cannot write {tmp_path}: it is a directory; give a file name\n"
+    )
+
+
+# ---------------------------------------------------------------- files and streams (issue 11 items 1-3, 19, 20)
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs, devices and shell-script renderers are POSIX")
+
+
+def test_an_empty_output_name_is_bad_input_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["draw", *NEURON, "-o", ""]) == 2
+    assert (
+        capsys.readouterr().err
+        == "python -m valuegrad.autograd: error: -o needs a file name, or '-' for standard output\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@posix_only
+def test_drawing_to_dev_null_leaves_it_a_device(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["draw", *NEURON, "--format", "dot", "-o", "/dev/null"]) == 0
+    assert "wrote /dev/null" in capsys.readouterr().out
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+@posix_only
+def test_drawing_to_a_fifo_without_a_reader_is_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "picture"
+    os.mkfifo(fifo)
+    assert main(["draw", *NEURON, "--format", "dot", "-o", str(fifo)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "FIFO with no reader" in err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["picture"]
+
+
+@posix_only
+def test_drawing_through_a_symlink_updates_its_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    real = tmp_path / "real.dot"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.dot"
+    link.symlink_to(real)
+    assert main(["draw", *NEURON, "-o", str(link)]) == 0
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8") == draw(reference_neuron()).source
+
+
+@posix_only
+def test_a_renderer_printing_garbage_for_png_is_exit_1_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\ncat >/dev/null\nprintf '\\377\\376garbage'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv(dot_binary.ENV_VARIABLE, str(fake))
+    monkeypatch.chdir(tmp_path)
+    assert main(["draw", *NEURON, "-o", "g.png"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not PNG" in err and "Traceback" not in err
+    assert main(["draw", *NEURON, "-o", "g.svg"]) == 1
+    assert "is not SVG" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]
+
+
+@posix_only
+@pytest.mark.parametrize("module", ["valuegrad.autograd", "valuegrad"])
+@pytest.mark.parametrize("command", [["grad", *NEURON], ["draw", *NEURON, "--format", "dot", "-o", "-"]])
+def test_a_closed_pipe_ends_quietly(module: str, command: list[str], tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before anything is written, like `| head -c 0`
+    try:
+        result = run_module(*command, cwd=tmp_path, module=module, stdout=write_end)
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (1, "")
+
+
+@posix_only
+@pytest.mark.skipif(not os.access("/dev/full", os.W_OK), reason="/dev/full is not writable here")
+def test_a_full_standard_output_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    with open("/dev/full", "w") as full:
+        result = run_module("grad", *NEURON, cwd=tmp_path, stdout=full)
+    assert result.returncode == 1
+    assert result.stderr == (
+        "python -m valuegrad.autograd: error: cannot write to standard output: No space left on device\n"
+    )

@@ -112,6 +112,34 @@ def test_a_gradient_scaled_by_a_hook_fails() -> None:
     assert gradcheck(f, 0.8, rtol=0.01, raise_exception=False)  # the tolerance is what decides
 
 
+def test_the_defaults_fail_a_gradient_five_hundredths_of_a_percent_wrong() -> None:
+    """PyTorch's tolerances (atol 1e-5, rtol 1e-3) pass this; the lecture's 1e-6 relative error does not."""
+
+    def f(x: Value) -> Value:
+        h = x * x
+        h.register_hook(lambda g: g * 1.0005)
+        return h.sin()
+
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(f, 0.8)
+    (row,) = info.value.rows
+    assert 2e-4 < row.rel_error < 3e-4
+    assert gradcheck(f, 0.8, atol=1e-5, rtol=1e-3)  # what the old defaults let through
+
+
+def test_the_defaults_fail_a_lost_path_whose_true_derivative_is_small() -> None:
+    """A path cut with .data that carried d/dy = 2.6e-6: the absolute error alone must catch it."""
+
+    def f(x: Value, y: Value) -> Value:
+        return x.sin() + 2.6e-6 * Value(y.data)
+
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(f, 0.3, 0.9)
+    assert [row.ok for row in info.value.rows] == [True, False]
+    assert math.isclose(info.value.rows[1].expected, 2.6e-6, rel_tol=1e-3)
+    assert gradcheck(f, 0.3, 0.9, atol=1e-5, rtol=1e-3)  # what the old defaults let through
+
+
 def test_fails_when_a_second_backward_pass_differs() -> None:
     calls: list[int] = []
 

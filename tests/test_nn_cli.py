@@ -34,7 +34,7 @@ def test_train_moons_writes_model_plots_and_graph(tmp_path: Path, capsys) -> Non
     assert (out / "decision_boundary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in (out / "loss.svg").read_text()
     graph = (out / "graph.svg").read_text()
-    assert "<svg" in graph and "neurons.3" in graph  # one box per neuron
+    assert "<svg" in graph and "neuron 3" in graph  # one box per neuron
     assert "final loss" in stdout and str(out / "graph.svg") in stdout
 
 

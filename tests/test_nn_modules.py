@@ -11,30 +11,10 @@ from hypothesis import strategies as st
 
 import valuegrad.nn as nn
 from valuegrad.autograd import Value, current_scope, scope, topological_order
+from valuegrad.autograd.testing.oracles import assert_gradients_match
 from valuegrad.nn import init as nn_init
 
 # ----------------------------------------------------------------- helpers
-
-
-def central_difference(f, x: Value, h: float = 1e-6) -> float:
-    """d f / d x.data by central differences in float64, f a function returning a float."""
-    original = x.data
-    x.data = original + h
-    up = f()
-    x.data = original - h
-    down = f()
-    x.data = original
-    return (up - down) / (2 * h)
-
-
-def assert_gradients_match(make_output, params, rel=1e-5, abs_=1e-6) -> None:
-    """Backward gradients of make_output() w.r.t. params equal central differences."""
-    for p in params:
-        p.grad = 0.0
-    make_output().backward()
-    for p in params:
-        numeric = central_difference(lambda: make_output().data, p)
-        assert p.grad == pytest.approx(numeric, rel=rel, abs=abs_), (p.label, p.module_path)
 
 
 def relu(x: float) -> float:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from valuegrad import autograd
 from valuegrad.autograd import Value
 from valuegrad.autograd.testing.optable import ROWS, OpRow, row
+from valuegrad.autograd.testing.oracles import close
 from valuegrad.autograd.testing.strategies import Expression, expressions, op_inputs
 from valuegrad.autograd.testing.symbolic import SympyTwin, row_twin
 
@@ -26,12 +27,12 @@ UNARY_ROWS = [r for r in ROWS if r.arity == 1]
 
 
 def assert_close(engine: Sequence[Any], reference: Sequence[Any], what: str, rel: float, abs_: float) -> None:
-    """Elementwise |a - b| <= abs_ + rel * max(|a|, |b|), with a message naming the entry."""
+    """Elementwise ``close`` (gradcheck's rule), with a message naming the entry."""
     for i, (a, b) in enumerate(zip(engine, reference, strict=True)):
         if isinstance(a, (list, tuple)):
             assert_close(a, b, f"{what}[{i}]", rel, abs_)
             continue
-        if not abs(a - b) <= abs_ + rel * max(abs(a), abs(b)):
+        if not close(a, b, rel, abs_):
             raise AssertionError(f"{what}[{i}]: engine {a!r}, SymPy {b!r}")
 
 
@@ -202,3 +203,14 @@ def test_kink_twins_with_alpha_take_alpha_at_zero(name: str) -> None:
     leaf = Value(0.0)
     getattr(leaf, name)(0.3).backward()
     assert twin.gradient(0.0) == [leaf.grad] == [0.3]
+
+
+def test_twins_evaluate_sympys_own_sign_and_dirac_delta() -> None:
+    """SymPy rewrites (2x²)**2.0 as 16·|x|**8.0; its Hessian brings sign and DiracDelta (found by Hypothesis)."""
+    import sympy
+
+    x = sympy.Symbol("x0", real=True)
+    twin = SympyTwin((2 * x**2) ** 2.0, (x,))
+    _, gradient, hessian = engine_gradient_and_hessian(lambda v: (2 * v * v) ** 2.0, (-0.5,))
+    assert_close(gradient, twin.gradient(-0.5), "gradient", rel=1e-12, abs_=1e-14)
+    assert_close(hessian, twin.hessian(-0.5), "hessian", rel=1e-12, abs_=1e-14)

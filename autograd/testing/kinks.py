@@ -40,6 +40,11 @@ FLOATS: dict[str, Callable[..., float]] = {
     "Inside1": lambda u: 1.0 if -1 < u < 1 else 0.0,
     "FirstMax": lambda *xs: max(xs),
     "IsFirstMax": lambda i, *xs: 1.0 if xs.index(max(xs)) == int(i) else 0.0,
+    # SymPy's own kinks appear too: it rewrites (2x²)**2.0 as 16·|x|**8.0 for real x, whose
+    # derivatives bring sign and DiracDelta (zero away from the kink, where tests evaluate).
+    "sign": lambda u: 1.0 if u > 0 else (-1.0 if u < 0 else 0.0),
+    "DiracDelta": lambda u, *order: math.inf if u == 0 else 0.0,
+    "Heaviside": lambda u, *at_zero: 1.0 if u > 0 else (0.0 if u < 0 else 0.5),
 }
 
 

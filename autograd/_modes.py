@@ -1,0 +1,219 @@
+"""Modes and scopes: what every new node reads when it is made, held in ONE ContextVar.
+
+A node reads ``(mode bits, innermost scope)`` with a single lookup, so ``no_grad``,
+``detect_anomaly`` and ``scope(...)`` cost one ``ContextVar.get`` per node together.
+A ContextVar (not a global) keeps each thread and async task's modes its own.
+
+Transform levels (``grad`` inside ``grad``) live in a second ContextVar that only the
+transforms read, never node creation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import inspect
+import os
+import traceback
+from typing import Any, Callable, Generator, Iterator, Sequence, TypeVar
+
+from valuegrad.autograd import _checks as checks
+
+__all__ = ["Scope", "current_scope", "detect_anomaly", "enable_grad", "no_grad", "scope"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+NO_GRAD = 1
+ANOMALY = 2
+
+
+class Scope:
+    """A named region of a computation (an RNN time step, an ``nn`` module's call).
+
+    Every node made while the scope is open carries it (``Value.scope``); drawings cluster
+    and collapse by it. ``key`` says which entries are the same region: two calls of one
+    module share their module as key, so a drawing can merge them or tell them apart.
+    The engine only stamps scopes; what they mean is up to the reader.
+    """
+
+    __slots__ = ("key", "label", "parent")
+
+    def __init__(self, label: str, parent: Scope | None = None, key: object = None) -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"scope label must be a str, got {type(label).__name__}")
+        self.label = label
+        self.parent = parent
+        self.key = key
+
+    def path(self) -> tuple[Scope, ...]:
+        """This scope and its enclosing ones, outermost first."""
+        chain: list[Scope] = []
+        node: Scope | None = self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return tuple(reversed(chain))
+
+    def __repr__(self) -> str:
+        return f"Scope({' / '.join(s.label for s in self.path())!r})"
+
+
+#: (mode bits, innermost open scope): everything node creation reads, in one lookup.
+STATE: contextvars.ContextVar[tuple[int, Scope | None]] = contextvars.ContextVar("valuegrad_state", default=(0, None))
+
+#: How many function transforms (grad, hessian, ...) enclose the current code.
+LEVEL: contextvars.ContextVar[int] = contextvars.ContextVar("valuegrad_level", default=0)
+
+
+def current_scope() -> Scope | None:
+    """The innermost open scope, or None."""
+    return STATE.get()[1]
+
+
+@contextlib.contextmanager
+def scope(label: str, *, key: object = None) -> Iterator[Scope]:
+    """Tag every node made inside with a new scope named ``label`` (nested in any open one).
+
+    >>> from valuegrad.autograd import Value, scope
+    >>> h = Value(0.5)
+    >>> with scope("t = 1"):
+    ...     h = (h * 2.0).tanh()
+    >>> h.scope.label
+    't = 1'
+    """
+    mode, enclosing = STATE.get()
+    opened = Scope(label, enclosing, key)
+    token = STATE.set((mode, opened))
+    try:
+        yield opened
+    finally:
+        STATE.reset(token)
+
+
+@contextlib.contextmanager
+def transform_level() -> Iterator[int]:
+    """One level deeper for a transform's own work, recording even inside ``no_grad`` (as JAX)."""
+    level = LEVEL.get() + 1
+    token = LEVEL.set(level)
+    try:
+        with enable_grad():
+            yield level
+    finally:
+        LEVEL.reset(token)
+
+
+class _ModeSwitch:
+    """Context manager and decorator that sets or clears one mode bit for its extent.
+
+    As a decorator it wraps plain functions, generator functions (every resumption of the
+    generator runs inside the mode, not just its creation) and ``async def`` coroutines
+    (the mode holds across awaits within the task, and never leaks to other tasks).
+    """
+
+    _set = 0
+    _clear = 0
+
+    def __init__(self) -> None:
+        self._tokens: list[contextvars.Token[tuple[int, Scope | None]]] = []
+
+    def __enter__(self) -> None:
+        mode, opened = STATE.get()
+        self._tokens.append(STATE.set(((mode | self._set) & ~self._clear, opened)))
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.reset(self._tokens.pop())
+
+    def __call__(self, func: _F) -> _F:
+        checks.function(func, "the decorated object", f"{type(self).__name__}()")
+        switch = type(self)
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(switch, func)  # type: ignore[no-any-return]
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def coroutine(*args: Any, **kwargs: Any) -> Any:
+                with switch():
+                    return await func(*args, **kwargs)
+
+            return coroutine  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with switch():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def _wrap_generator(switch: Callable[[], _ModeSwitch], func: Callable[..., Generator[Any, Any, Any]]) -> Any:
+    """Run each step of the generator (start, send, throw, close) inside the mode, as torch does."""
+
+    @functools.wraps(func)
+    def generator(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        with switch():
+            gen = func(*args, **kwargs)
+        try:
+            with switch():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with switch():
+                        gen.close()
+                    raise
+                except BaseException as error:  # forwarded into the generator
+                    with switch():
+                        response = gen.throw(error)
+                else:
+                    with switch():
+                        response = gen.send(request)
+        except StopIteration as done:
+            return done.value
+
+    return generator
+
+
+class no_grad(_ModeSwitch):
+    """Values made inside record no parents (a context manager and a decorator).
+
+    The flag lives in a ContextVar, so other threads and async tasks are unaffected.
+    The function transforms (``grad``, ``hessian``, ...) and ``gradcheck`` record
+    regardless, as JAX's do: they open ``enable_grad()`` around their own work.
+    """
+
+    _set = NO_GRAD
+
+
+class enable_grad(_ModeSwitch):
+    """Record parents again inside an enclosing ``no_grad`` (a context manager and a decorator), as in PyTorch."""
+
+    _clear = NO_GRAD
+
+
+class detect_anomaly(_ModeSwitch):
+    """Raise ``FloatingPointError`` at the first nan/inf an op makes, forward or backward.
+
+    The error names the op and shows where its node was created. Outside this
+    context there is no cost beyond the one mode lookup every node already does.
+    """
+
+    _set = ANOMALY
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def creation_trace() -> list[str]:
+    """The current stack without valuegrad's own frames: where the user made a node."""
+    frames = [f for f in traceback.extract_stack() if not f.filename.startswith(_PACKAGE_DIR)]
+    return traceback.format_list(frames)
+
+
+def anomaly_message(op_name: str, trace: Sequence[str], what: str) -> str:
+    """What ``detect_anomaly`` raises: the op, what went wrong, and where its node was made."""
+    where = "".join(trace).rstrip()
+    if not where:
+        where = "  (created outside detect_anomaly(), so its creation point was not recorded)"
+    return f"op '{op_name}' {what}.\nThat node was created at (most recent call last):\n{where}"

@@ -1,0 +1,133 @@
+"""The n-ary ops: ``sum``, ``dot``, ``logsumexp`` and ``max``, each ONE node however many inputs.
+
+One node with n parents instead of a chain of n binary nodes keeps graphs shallow and
+the sweep short: 100,000 terms make one node. Plain numbers among the inputs are folded
+into the node's constant context instead of becoming leaf nodes.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from valuegrad.autograd import ops
+from valuegrad.autograd.value import Operand, Value, constant, node
+
+__all__ = ["dot", "logsumexp", "max", "sum"]
+
+
+def _operands(items: Iterable[Operand], what: str) -> list[Value | float]:
+    """The items as Values and floats, refusing anything else with a message naming ``what``."""
+    out: list[Value | float] = []
+    for i, item in enumerate(items):
+        c = None if item.__class__ is Value else constant(item)
+        if c is None and item.__class__ is not Value:
+            raise TypeError(f"{what}: item {i} is a {type(item).__name__}, expected a Value or a number")
+        out.append(item if c is None else c)  # type: ignore[arg-type]
+    return out
+
+
+def sum(items: Iterable[Operand]) -> Value:
+    """Σ items as ONE node with n parents: 100,000 terms make one node, not a 100,000-deep chain.
+
+    Plain numbers are folded into a constant. The empty sum is ``Value(0.0)``.
+    """
+    values: list[Value] = []
+    total = 0.0
+    for item in _operands(items, "autograd.sum"):
+        if isinstance(item, Value):
+            values.append(item)
+        else:
+            total += item
+    if not values:
+        return Value(total)
+    return node(ops.SUM.forward([v.data for v in values], total), tuple(values), ops.SUM, total)
+
+
+def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0.0) -> Value:
+    """Σ w_i x_i + bias as ONE node: a neuron's whole pre-activation.
+
+    Either side may hold plain numbers (a network's inputs usually are): they are
+    folded in as constant partials rather than made into leaf nodes. The node's
+    parents and context follow one of three layouts (``ops.DotConst``, ``DotPaired``,
+    ``DotMixed``): every partial constant; Values on both sides, paired; or anything mixed.
+    """
+    ws = weights if isinstance(weights, (list, tuple)) else list(weights)
+    xs = inputs if isinstance(inputs, (list, tuple)) else list(inputs)
+    if len(ws) != len(xs):
+        raise ValueError(f"autograd.dot: {len(ws)} weights but {len(xs)} inputs; they must match")
+    tail: tuple[Value, ...]
+    if bias.__class__ is Value:
+        tail, start = (bias,), 0.0  # type: ignore[assignment]
+    else:
+        b = constant(bias)
+        if b is None:
+            raise TypeError(f"autograd.dot: bias is a {type(bias).__name__}, expected a Value or a number")
+        tail, start = (), b
+    w_types, x_types = set(map(type, ws)), set(map(type, xs))
+    if w_types == _JUST_VALUE:
+        if x_types == _JUST_FLOAT:
+            return _dot_node((*ws, *tail), ops.DotConst((*xs, 1.0) if tail else tuple(xs), start))  # type: ignore[arg-type]
+        if x_types == _JUST_VALUE:
+            return _dot_node((*ws, *xs, *tail), ops.DotPaired(len(ws), start, (1.0,) if tail else ()))  # type: ignore[arg-type]
+    elif w_types == _JUST_FLOAT and x_types == _JUST_VALUE:
+        return _dot_node((*xs, *tail), ops.DotConst((*ws, 1.0) if tail else tuple(ws), start))  # type: ignore[arg-type]
+    return _dot_mixed(ws, xs, tail, start)
+
+
+_JUST_VALUE, _JUST_FLOAT = {Value}, {float}
+
+
+def _dot_node(parents: tuple[Value, ...], layout: ops.DotLayout) -> Value:
+    return node(layout.value([p.data for p in parents]), parents, ops.DOT, layout)
+
+
+def _dot_mixed(ws: Sequence[Operand], xs: Sequence[Operand], tail: tuple[Value, ...], start: float) -> Value:
+    """The general layout: each parent's partner is a constant or another parent."""
+    parents: list[Value] = []
+    partner: list[int] = []
+    weight: list[float] = []
+    for i, (w, x) in enumerate(zip(ws, xs)):
+        wv = w if w.__class__ is Value else None
+        xv = x if x.__class__ is Value else None
+        wc = None if wv is not None else constant(w)
+        xc = None if xv is not None else constant(x)
+        if (wv is None and wc is None) or (xv is None and xc is None):
+            bad = w if wv is None and wc is None else x
+            raise TypeError(f"autograd.dot: element {i} is a {type(bad).__name__}, expected a Value or a number")
+        if wv is not None and xv is not None:
+            j = len(parents)
+            parents += (wv, xv)  # type: ignore[arg-type]
+            partner += (j + 1, j)
+            weight += (0.0, 0.0)
+        elif wv is not None or xv is not None:
+            parents.append(wv if wv is not None else xv)  # type: ignore[arg-type]
+            partner.append(-1)
+            weight.append(xc if wv is not None else wc)  # type: ignore[arg-type]
+        else:
+            start += wc * xc  # type: ignore[operator]
+    if tail:
+        parents += tail
+        partner.append(-1)
+        weight.append(1.0)
+    if not parents:
+        return Value(start)
+    return _dot_node(tuple(parents), ops.DotMixed(tuple(partner), tuple(weight), start))
+
+
+def _values(items: Iterable[Operand], what: str) -> tuple[Value, ...]:
+    values = tuple(v if v.__class__ is Value else Value(v) for v in _operands(items, what))  # type: ignore[arg-type]
+    if not values:
+        raise ValueError(f"{what} of an empty sequence is undefined; pass at least one item")
+    return values  # type: ignore[return-value]
+
+
+def logsumexp(items: Iterable[Operand]) -> Value:
+    """log Σ e^x_i, computed as m + log Σ e^(x_i - m) so it never overflows; its gradient is softmax."""
+    values = _values(items, "autograd.logsumexp")
+    return node(ops.LOGSUMEXP.forward([v.data for v in values], None), values, ops.LOGSUMEXP, None)
+
+
+def max(items: Iterable[Operand]) -> Value:
+    """The largest item as one node; the gradient goes to the first maximal item (nan if any is nan)."""
+    values = _values(items, "autograd.max")
+    return node(ops.MAX.forward([v.data for v in values], None), values, ops.MAX, None)

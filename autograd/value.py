@@ -1,0 +1,399 @@
+"""``Value``: a scalar node in a computation graph, and how op nodes are made.
+
+A node keeps its parents (in argument order), the row of the op table that made it
+(``ops.py``) and that row's constant context. The derivative rule lives in the
+table, not in a per-node closure: a node never refers to itself, so a dropped graph
+is freed by reference counting alone and Python's cycle collector has nothing to do.
+
+Pickling and copying: a leaf (an input, a model's parameter) pickles and deep-copies
+like any object, so models keep pickling. A node with parents refuses both with a
+TypeError: a graph is a record of one computation, rebuilt by running it again; and
+copying one node-by-node would recurse once per level of depth. ``detach()`` gives a
+leaf with the same data.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Callable, Union
+
+from valuegrad.autograd import _ieee, _modes, ops
+from valuegrad.autograd._modes import ANOMALY, NO_GRAD, STATE, Scope
+from valuegrad.autograd.ops import Op
+
+__all__ = ["Value"]
+
+Number = Union[int, float]
+Operand = Union["Value", int, float]
+
+
+def constant(x: object) -> float | None:
+    """A plain number as a float, or None if ``x`` is not one (bools are not numbers here)."""
+    if x.__class__ is float:
+        return x  # type: ignore[return-value]
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        try:
+            return float(x)
+        except OverflowError:  # an int too large for a double
+            return math.inf if x > 0 else -math.inf  # type: ignore[operator]
+    return None
+
+
+def _exponent(x: object) -> float | None:
+    """As ``constant``, but an int too large for a double keeps its parity (see ``_ieee.int_exponent``)."""
+    if x.__class__ is int:
+        return _ieee.int_exponent(x)  # type: ignore[arg-type]
+    return constant(x)
+
+
+class Value:
+    """A scalar that remembers how it was computed.
+
+    >>> a, b = Value(2.0), Value(-3.0)
+    >>> c = a * b + a
+    >>> c.backward()
+    >>> c.data, a.grad, b.grad
+    (-4.0, -2.0, 2.0)
+    """
+
+    __slots__ = ("__weakref__", "_ctx", "_extra", "_module", "_op", "_parents", "_scope", "data", "grad", "label")
+
+    data: float
+    grad: float
+    label: str | None
+    _parents: tuple[Value, ...]
+    _op: Op | None
+    _ctx: Any
+    _module: str | None  # dotted path of the nn module that made this value; read by drawing
+    _scope: Scope | None  # the innermost scope open when this value was made
+    _extra: dict[str, Any] | None  # rarely used: hooks, anomaly trace, differentiable grad
+
+    def __init__(self, data: Number, label: str | None = None) -> None:
+        value = constant(data)
+        if value is None:
+            if isinstance(data, Value):
+                hint = "it is already a Value: use it directly, or v.detach() for a detached copy"
+            elif isinstance(data, bool):
+                hint = "booleans are not numbers here: write Value(1.0) or Value(0.0)"
+            elif isinstance(data, complex):
+                hint = "valuegrad differentiates real scalars only"
+            elif isinstance(data, str):
+                hint = "convert text first, e.g. Value(float(text))"
+            else:
+                hint = "pass an int or a float"
+            raise TypeError(f"Value() takes a real number, got {type(data).__name__} {data!r}: {hint}")
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"Value label must be a str or None, got {type(label).__name__}")
+        self.data = value
+        self.grad = 0.0
+        self.label = label
+        self._parents = ()
+        self._op = None
+        self._ctx = None
+        self._module = None
+        mode, self._scope = STATE.get()
+        self._extra = None
+        if mode & ANOMALY:
+            self._remember_creation()
+
+    # ----------------------------------------------------------------- basics
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The inputs of the op that made this value, in argument order (``a + a`` has ``(a, a)``)."""
+        return self._parents
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a value with no parents: an input, a parameter, a constant, or one made under ``no_grad``."""
+        return not self._parents
+
+    @property
+    def op(self) -> str | None:
+        """The op's unique name (``'add'``, ``'mul_const'``, ``'tanh'``, ...), or None for a leaf."""
+        return None if self._op is None else self._op.name
+
+    @property
+    def op_symbol(self) -> str | None:
+        """How drawings show the op, with any folded constant: ``'*'``, ``'+ 2'``, ``'leaky_relu(0.01)'``."""
+        return None if self._op is None else self._op.display(self._ctx)
+
+    @property
+    def constant(self) -> Any:
+        """The op's folded constant context (``2.0`` in ``x * 2.0``), or None."""
+        return self._ctx
+
+    @property
+    def scope(self) -> Scope | None:
+        """The innermost ``scope(...)`` open when this value was made, or None."""
+        return self._scope
+
+    @property
+    def module_path(self) -> str | None:
+        """Dotted path of the ``nn`` module that made this value (``'MLP.layers.0.neurons.3'``), if any."""
+        return self._module
+
+    @module_path.setter
+    def module_path(self, path: str | None) -> None:
+        self._module = path
+
+    @property
+    def grad_value(self) -> Value | None:
+        """The differentiable gradient left by ``backward(create_graph=True)``; ``.grad`` holds its float."""
+        return None if self._extra is None else self._extra.get("grad_value")
+
+    def item(self) -> float:
+        """The data as a plain float (as ``torch.Tensor.item``)."""
+        return self.data
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label: what flows through it is cut from this graph."""
+        return Value(self.data, self.label)
+
+    def __repr__(self) -> str:
+        name = f", label={self.label!r}" if self.label is not None else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{name})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        if self._parents:
+            raise TypeError(
+                f"cannot pickle or copy a Value made by op '{self.op}' (a graph node): pickle or copy "
+                "leaves and parameters, or v.detach() for a leaf with the same data; rebuild graphs by rerunning"
+            )
+        return super().__reduce_ex__(protocol)
+
+    # Identity semantics for == and hash (nodes go in sets and dicts); order compares data.
+    __hash__ = object.__hash__
+
+    def __lt__(self, other: Operand) -> bool:
+        o = _data_of(other)
+        return NotImplemented if o is None else self.data < o
+
+    def __le__(self, other: Operand) -> bool:
+        o = _data_of(other)
+        return NotImplemented if o is None else self.data <= o
+
+    def __gt__(self, other: Operand) -> bool:
+        o = _data_of(other)
+        return NotImplemented if o is None else self.data > o
+
+    def __ge__(self, other: Operand) -> bool:
+        o = _data_of(other)
+        return NotImplemented if o is None else self.data >= o
+
+    # ------------------------------------------------------------ arithmetic
+    # Value (op) Value makes a binary node; a number on either side is folded into a unary
+    # node as its constant. Forwards come from the rows (``test_ops_properties`` holds the
+    # inline ``+ - *`` below equal to ADD's, SUB's, MUL's... forward).
+
+    def __add__(self, other: Operand) -> Value:
+        if other.__class__ is Value:
+            return node(self.data + other.data, (self, other), ops.ADD, None)  # type: ignore[union-attr]
+        c = constant(other)
+        return NotImplemented if c is None else node(self.data + c, (self,), ops.ADD_CONST, c)
+
+    def __radd__(self, other: Number) -> Value:
+        c = constant(other)
+        return NotImplemented if c is None else node(c + self.data, (self,), ops.ADD_CONST, c)
+
+    def __sub__(self, other: Operand) -> Value:
+        if other.__class__ is Value:
+            return node(self.data - other.data, (self, other), ops.SUB, None)  # type: ignore[union-attr]
+        c = constant(other)
+        return NotImplemented if c is None else node(self.data - c, (self,), ops.ADD_CONST, -c)
+
+    def __rsub__(self, other: Number) -> Value:
+        c = constant(other)
+        return NotImplemented if c is None else _unary(self, ops.RSUB, c)
+
+    def __mul__(self, other: Operand) -> Value:
+        if other.__class__ is Value:
+            return node(self.data * other.data, (self, other), ops.MUL, None)  # type: ignore[union-attr]
+        c = constant(other)
+        return NotImplemented if c is None else node(self.data * c, (self,), ops.MUL_CONST, c)
+
+    def __rmul__(self, other: Number) -> Value:
+        c = constant(other)
+        return NotImplemented if c is None else node(c * self.data, (self,), ops.MUL_CONST, c)
+
+    def __truediv__(self, other: Operand) -> Value:
+        if other.__class__ is Value:
+            return _binary(self, other, ops.DIV)  # type: ignore[arg-type]
+        c = constant(other)
+        return NotImplemented if c is None else _unary(self, ops.DIV_CONST, c)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        c = constant(other)
+        return NotImplemented if c is None else _unary(self, ops.RDIV, c)
+
+    def __pow__(self, other: Operand) -> Value:
+        if other.__class__ is Value:
+            return _binary(self, other, ops.POW)  # type: ignore[arg-type]
+        c = _exponent(other)
+        return NotImplemented if c is None else _unary(self, ops.POW_CONST, c)
+
+    def __rpow__(self, other: Number) -> Value:
+        c = constant(other)
+        return NotImplemented if c is None else _unary(self, ops.RPOW, c)
+
+    def __neg__(self) -> Value:
+        return node(-self.data, (self,), ops.NEG, None)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _unary(self, ops.ABS)
+
+    # --------------------------------------------------------------- functions
+
+    def abs(self) -> Value:
+        return _unary(self, ops.ABS)
+
+    def exp(self) -> Value:
+        return _unary(self, ops.EXP)
+
+    def log(self) -> Value:
+        """Natural log; log(0) = -inf and log(x < 0) = nan, as in IEEE 754."""
+        return _unary(self, ops.LOG)
+
+    def sqrt(self) -> Value:
+        return _unary(self, ops.SQRT)
+
+    def sin(self) -> Value:
+        return _unary(self, ops.SIN)
+
+    def cos(self) -> Value:
+        return _unary(self, ops.COS)
+
+    def tanh(self) -> Value:
+        return _unary(self, ops.TANH)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x), computed without overflow for any x."""
+        return _unary(self, ops.SIGMOID)
+
+    def relu(self) -> Value:
+        """max(x, 0); relu'(0) = 0."""
+        return _unary(self, ops.RELU)
+
+    def leaky_relu(self, alpha: float = 0.01) -> Value:
+        """x if x > 0 else alpha * x; the slope at 0 is alpha."""
+        return _unary(self, ops.LEAKY, _alpha(alpha))
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """x if x > 0 else alpha * (e^x - 1); the slope at 0 is alpha."""
+        return _unary(self, ops.ELU, _alpha(alpha))
+
+    def softplus(self) -> Value:
+        """log(1 + e^x), stable for large |x|."""
+        return _unary(self, ops.SOFTPLUS)
+
+    def hard_tanh(self) -> Value:
+        """Clamp to [-1, 1]; the slope at ±1 is 0."""
+        return _unary(self, ops.HARD_TANH)
+
+    # ---------------------------------------------------------------- autodiff
+
+    def backward(self, grad: Number = 1.0, create_graph: bool = False) -> None:
+        """Add d(self)/d(node) * grad into ``.grad`` of every node this value depends on.
+
+        Gradients accumulate (PyTorch semantics): a second call adds the same amounts
+        again; reset with ``zero_grad``. ``create_graph=True`` also builds the gradient as
+        Values (``grad_value``), for higher order; as in PyTorch that makes a reference
+        cycle, so prefer ``gradients(..., create_graph=True)``, which leaves nothing behind.
+        """
+        _sweep.backward(self, grad, create_graph)
+
+    def register_hook(self, hook: Callable[[Any], Any]) -> _sweep.HookHandle:
+        """Call ``hook(grad)`` when this node's gradient is complete in a backward pass.
+
+        If the hook returns something other than None (a number, or a Value under
+        ``create_graph``), that replaces the gradient (both what flows on to the
+        parents and what is added to ``.grad``).
+        """
+        if not callable(hook):
+            raise TypeError(f"register_hook takes a callable, got {type(hook).__name__}")
+        hooks: list[Callable[[Any], Any]] = self.extra().setdefault("hooks", [])
+        hooks.append(hook)
+        return _sweep.HookHandle(hooks, hook)
+
+    def draw(self, **options: Any) -> Any:
+        """Draw the graph that computes this value; see ``autograd.drawing.draw``."""
+        from valuegrad.autograd.drawing import draw
+
+        return draw(self, **options)
+
+    # --------------------------------------------------------------- internals
+
+    def extra(self) -> dict[str, Any]:
+        """The rarely used per-node fields (hooks, anomaly trace, differentiable grad), made on demand."""
+        if self._extra is None:
+            self._extra = {}
+        return self._extra
+
+    def _remember_creation(self) -> None:
+        self.extra()["trace"] = _modes.creation_trace()
+
+
+def _data_of(x: object) -> float | None:
+    if x.__class__ is Value:
+        return x.data  # type: ignore[attr-defined, no-any-return]
+    return constant(x)
+
+
+def _alpha(alpha: object) -> float:
+    a = constant(alpha)
+    if a is None:
+        raise TypeError(f"alpha must be a number, got {type(alpha).__name__}")
+    return a
+
+
+def anomaly_message(node: Value, what: str) -> str:
+    """'op NAME WHAT', and where ``node`` was created (recorded under ``detect_anomaly``)."""
+    trace = (node._extra or {}).get("trace", ())
+    return _modes.anomaly_message(node._op.name if node._op is not None else "leaf", trace, what)
+
+
+_new = object.__new__
+
+
+def node(data: float, parents: tuple[Value, ...], op: Op, ctx: Any) -> Value:
+    """Make an op's output node (the hot path: no checks beyond one mode lookup)."""
+    out: Value = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = None
+    out._module = None
+    mode, out._scope = STATE.get()
+    out._extra = None
+    if mode:
+        if mode & NO_GRAD:
+            out._parents = ()
+            out._op = None
+            out._ctx = None
+            return out
+        out._op = op
+        out._remember_creation()
+        if not math.isfinite(data) and all(math.isfinite(p.data) for p in parents):
+            raise FloatingPointError(anomaly_message(out, f"produced {data} in the forward pass"))
+    out._parents = parents
+    out._op = op
+    out._ctx = ctx
+    return out
+
+
+def _unary(x: Value, op: Op, ctx: Any = None) -> Value:
+    return node(op.forward(x.data, ctx), (x,), op, ctx)
+
+
+def _binary(x: Value, y: Value, op: Op) -> Value:
+    return node(op.forward(x.data, y.data), (x, y), op, None)
+
+
+# Last: the sweep imports this module; a module reference resolves both import orders.
+from valuegrad.autograd import sweep as _sweep  # noqa: E402
