@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence, Union
 
-from valuegrad.autograd import Value, no_grad
+from valuegrad.autograd import Value, enable_grad, no_grad
 from valuegrad.autograd import _checks as checks
 from valuegrad.nn import losses as losses_module
 from valuegrad.nn.metrics import ACCURACY_FOR_LOSS, Accuracy
@@ -302,9 +302,10 @@ def _train_step(
 
     The graph lives only inside this function, so it is freed as soon as it returns.
     """
-    outputs = [model(x) for x in inputs]
-    data_loss = _loss_value(loss_fn, outputs, targets)
-    total = data_loss + losses_module.l2(params, l2) if l2 else data_loss
+    with enable_grad():  # training records even inside an enclosing no_grad (never a silent no-op)
+        outputs = [model(x) for x in inputs]
+        data_loss = _loss_value(loss_fn, outputs, targets)
+        total = data_loss + losses_module.l2(params, l2) if l2 else data_loss
     if not math.isfinite(total.data):
         raise FloatingPointError(
             f"fit: the loss became {total.data} at step {step}; training diverged -- lower the learning rate"

@@ -153,6 +153,17 @@ def test_bad_fit_arguments(kwargs, error, message) -> None:
         nn.fit(nn.MLP(2, [2, 1], rng=0), X, y, progress=False, **kwargs)
 
 
+def test_fit_trains_inside_an_enclosing_no_grad() -> None:
+    from valuegrad.autograd import no_grad
+
+    X, y = nn.data.xor()
+    inside, outside = nn.MLP(2, [2, 1], rng=0), nn.MLP(2, [2, 1], rng=0)
+    with no_grad():
+        nn.fit(inside, X, y, loss="hinge", steps=3, progress=False)
+    nn.fit(outside, X, y, loss="hinge", steps=3, progress=False)
+    assert inside.state_dict() == outside.state_dict() != nn.MLP(2, [2, 1], rng=0).state_dict()
+
+
 def test_fit_checks_its_flags() -> None:
     X, y = nn.data.xor()
     with pytest.raises(TypeError, match="progress must be True or False, got int 1"):
