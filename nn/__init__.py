@@ -17,12 +17,12 @@ from valuegrad.nn.module import Module
 from valuegrad.nn.train import History, fit, predict
 
 if TYPE_CHECKING:
-    from valuegrad.nn.serialization import load, register
+    from valuegrad.nn.serialization import load, load_checkpoint, register
 
 
 def __getattr__(name: str) -> Any:
     # Model files (json, the atomic writer, tempfile) load on first use: `import valuegrad.nn` stays light.
-    if name in ("load", "register"):
+    if name in ("load", "load_checkpoint", "register"):
         from valuegrad.nn import serialization
 
         return getattr(serialization, name)
@@ -42,6 +42,7 @@ __all__ = [
     "fit",
     "init",
     "load",
+    "load_checkpoint",
     "losses",
     "metrics",
     "optim",

@@ -43,7 +43,7 @@ def check_activation(name: object, what: str = "activation") -> str:
     raise ValueError(f"unknown {what} {name!r}; choose one of {', '.join(NAMES)}")
 
 
-def prelu(z: Value, slope: Value, path: str | None = None) -> Value:
+def prelu(z: Value, slope: Value) -> Value:
     """PReLU: z if z > 0 else slope * z, with ``slope`` a parameter (He et al. 2015).
 
     Built as relu(z) + slope * (z - relu(z)): three nodes, and both z and the slope get
@@ -51,7 +51,4 @@ def prelu(z: Value, slope: Value, path: str | None = None) -> Value:
     """
     positive = z.relu()
     negative = z - positive  # min(z, 0)
-    out = dot((slope,), (negative,), positive)
-    if path is not None:
-        positive.module_path = negative.module_path = out.module_path = path
-    return out
+    return dot((slope,), (negative,), positive)

@@ -14,11 +14,11 @@ terms are combined by ONE n-ary node, so the graph stays as small as the maths.
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any, Sequence, Union
 
 from valuegrad.autograd import Value, dot, logsumexp
+from valuegrad.autograd import _checks as checks
 
 __all__ = ["LOSSES", "binary_cross_entropy_with_logits", "cross_entropy", "hinge", "l2", "mse"]
 
@@ -26,15 +26,14 @@ Output = Union[Value, float, Sequence[Union[Value, float]]]
 
 
 def _number(x: object, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{what} must be a number, got {type(x).__name__} {x!r}")
-    return float(x)
+    """A target, label or setting: a finite int or float (the shared check)."""
+    return checks.real(x, what)
 
 
 def _as_value(x: object, what: str) -> Value:
     if x.__class__ is Value:
         return x  # type: ignore[return-value]
-    return Value(_number(x, what))
+    return Value(checks.real(x, what, finite=False))  # an output may overflow; the loss then shows it
 
 
 def _score(output: Any, i: int, loss: str) -> Value:
@@ -69,14 +68,18 @@ def _pair(outputs: Sequence[Any], targets: Sequence[Any], loss: str) -> int:
     return n
 
 
+def _weight(reduction: str, n: int, loss: str) -> float:
+    """Each of ``n`` samples' weight in the batch loss: 1/n for the mean, 1 for the sum."""
+    if reduction == "mean":
+        return 1.0 / n
+    if reduction == "sum":
+        return 1.0
+    raise ValueError(f"{loss}: reduction must be 'mean' or 'sum', got {reduction!r}")
+
+
 def _reduce(terms: list[Value], reduction: str, loss: str) -> Value:
     """Mean or sum of the per-sample terms as ONE node."""
-    if reduction == "mean":
-        weight = 1.0 / len(terms)
-    elif reduction == "sum":
-        weight = 1.0
-    else:
-        raise ValueError(f"{loss}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    weight = _weight(reduction, len(terms), loss)
     return dot(terms, [weight] * len(terms))
 
 
@@ -99,12 +102,10 @@ def mse(outputs: Sequence[Output], targets: Sequence[Any], reduction: str = "mea
             width = len(wanted) if isinstance(wanted, (list, tuple)) else type(wanted).__name__
             raise ValueError(f"mse: sample {i} has {len(row)} outputs but its target has {width}")
         differences += [o - _number(t, f"mse: target {i}") for o, t in zip(row, wanted)]
+    # Σ over samples of Σ_j d², weighted as _reduce weights each sample: one dot node, scaled.
+    weight = _weight(reduction, n, "mse")
     total = dot(differences, differences)
-    if reduction == "sum":
-        return total
-    if reduction != "mean":
-        raise ValueError(f"mse: reduction must be 'mean' or 'sum', got {reduction!r}")
-    return total * (1.0 / n)
+    return total if weight == 1.0 else total * weight
 
 
 def binary_cross_entropy_with_logits(
@@ -156,9 +157,7 @@ def l2(parameters: Sequence[Value], alpha: float = 1.0) -> Value:
     for i, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(f"l2: parameter {i} is a {type(p).__name__}, expected a Value")
-    alpha = _number(alpha, "l2: alpha")
-    if not math.isfinite(alpha):
-        raise ValueError(f"l2: alpha must be finite, got {alpha}")
+    alpha = checks.nonnegative(alpha, "alpha", "l2")
     return dot(params, params) * alpha
 
 

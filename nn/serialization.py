@@ -2,16 +2,22 @@
 
 ::
 
-    {"format": "valuegrad-model", "version": 1,
+    {"format": "valuegrad-model", "version": 2,
      "architecture": {"class": "MLP", "config": {"nin": 2, "sizes": [16, 16, 1], ...}},
-     "parameters": {"layers.0.neurons.0.w.0": 0.123, ...}}
+     "parameters": {"layers.0.neurons.0.w.0": 0.123, ...},
+     "optimizer": {"class": "SGD", "state": {...}}}          (only when saved with one)
+
+Version 2 names a layer's unit by its class (``"unit": "Maxout"``) and may carry the optimizer's
+state; version 1 files (``"unit": "maxout"``, no optimizer) still load.
 
 ``save`` writes atomically (a temporary file, then ``os.replace``), so a crash never leaves a
 half-written model. ``load`` rebuilds the model from the file alone and checks everything on
-the way: a truncated, malformed, foreign or wrong-shaped file, or one holding nan or inf, raises
-``ValueError`` naming the file and what is wrong, and the file itself is only ever read. There
-is no pickle and nothing from the file is ever executed: classes are looked up by name in a
-registry of known module types.
+the way, before building anything: the parameter count the architecture implies (a closed form
+per class) must equal the file's, so loading takes time in proportion to the file's size. A
+truncated, malformed, foreign, over-nested or wrong-shaped file, or one holding nan, inf or a
+number too large for a float, raises ``ValueError`` naming the file and what is wrong, and the
+file itself is only ever read. There is no pickle and nothing from the file is ever executed:
+classes are looked up by name in a registry of known module types.
 """
 
 from __future__ import annotations
@@ -20,16 +26,23 @@ import inspect
 import json
 import math
 import os
-from typing import Any
+from typing import Any, NamedTuple
 
 from valuegrad.autograd._files import write_text_atomic
 from valuegrad.nn.layers import MLP, RBF, Layer, Maxout, Neuron
 from valuegrad.nn.module import Module
+from valuegrad.nn.optim import Optimizer, optimizer_from_state
 
-__all__ = ["FORMAT", "VERSION", "load", "register", "save"]
+__all__ = ["FORMAT", "VERSION", "Checkpoint", "load", "load_checkpoint", "register", "save"]
 
 FORMAT = "valuegrad-model"
-VERSION = 1
+VERSION = 2
+#: Versions ``load`` reads: 1 (before unit classes and optimizer state) and 2.
+READABLE_VERSIONS = (1, 2)
+#: How deep a config may nest lists and objects (MLP's is 2: its ``sizes`` list).
+MAX_CONFIG_DEPTH = 16
+#: Version 1 named a layer's unit in lower case.
+_VERSION_1_UNITS = {"neuron": "Neuron", "maxout": "Maxout", "rbf": "RBF"}
 
 _REGISTRY: dict[str, type[Module]] = {}
 
@@ -46,16 +59,24 @@ for _cls in (Neuron, Maxout, RBF, Layer, MLP):
     register(_cls)
 
 
-def save(model: Module, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` as a JSON model file, atomically."""
+def _registered(cls: type) -> bool:
+    return _REGISTRY.get(cls.__name__) is cls
+
+
+def save(model: Module, path: str | os.PathLike[str], optimizer: Optimizer | None = None) -> None:
+    """Write ``model`` (and, to resume training later, ``optimizer``'s state) to ``path``, atomically."""
     if not isinstance(model, Module):
         raise TypeError(f"save: expected an nn.Module, got {type(model).__name__}")
     name = type(model).__name__
-    if _REGISTRY.get(name) is not type(model):
-        raise ValueError(
-            f"save: {name} is not a registered module type, so nn.load could not rebuild it; "
-            "decorate the class with @nn.serialization.register (and define config()), or save state_dict() yourself"
-        )
+    classes = [type(model), *([type(model.neurons[0])] if isinstance(model, Layer) else [])]
+    for cls in classes:
+        if not _registered(cls):
+            raise ValueError(
+                f"save: {cls.__name__} is not a registered module type, so nn.load could not rebuild it; "
+                "decorate the class with @nn.serialization.register (and define config()), "
+                "or save state_dict() yourself"
+            )
+    config = model.config()
     state = model.state_dict()
     bad = [n for n, v in state.items() if not math.isfinite(v)]
     if bad:
@@ -63,21 +84,36 @@ def save(model: Module, path: str | os.PathLike[str]) -> None:
             f"save: parameter {bad[0]!r} is {state[bad[0]]} ({len(bad)} non-finite in all); "
             "the model has diverged -- a model file holds finite numbers only"
         )
-    document = {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
-        "architecture": {"class": name, "config": model.config()},
+        "architecture": {"class": name, "config": config},
         "parameters": state,
     }
+    if optimizer is not None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"save: optimizer must be an nn.optim optimizer, got {type(optimizer).__name__}")
+        params = model.parameters()
+        if len(optimizer.params) != len(params) or any(a is not b for a, b in zip(optimizer.params, params)):
+            raise ValueError("save: the optimizer does not hold this model's parameters (in model.parameters() order)")
+        document["optimizer"] = {"class": type(optimizer).__name__, "state": optimizer.state_dict()}
     write_text_atomic(path, json.dumps(document, indent=1, allow_nan=False) + "\n")
 
 
-def _reject_constant(token: str) -> float:
-    raise ValueError(f"it holds {token}, which is not a number JSON allows; a model file holds finite numbers only")
+class Checkpoint(NamedTuple):
+    """A model file's model, and its optimizer (None if it was saved without one)."""
+
+    model: Module
+    optimizer: Optimizer | None
 
 
 def load(path: str | os.PathLike[str]) -> Module:
     """Rebuild the model saved at ``path`` (architecture and parameters)."""
+    return load_checkpoint(path).model
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """The model saved at ``path`` and its optimizer, ready to resume training with ``nn.fit``."""
     where = os.fspath(path)
 
     def fail(what: str) -> ValueError:
@@ -85,44 +121,33 @@ def load(path: str | os.PathLike[str]) -> Module:
 
     with open(where, "rb") as file:
         raw = file.read()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise fail("it is not UTF-8 text (is it a binary file?)") from None
-    if not text.strip():
-        raise fail("it is empty")
-    try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as error:
-        hint = " (the file looks truncated)" if error.pos >= len(text.rstrip()) else ""
-        raise fail(f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}{hint}") from None
-    except ValueError as error:
-        raise fail(str(error)) from None
-    except RecursionError:
-        raise fail("its JSON is nested too deeply") from None
+    document = _parse(raw, fail)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise fail(f'it has no "format": "{FORMAT}" tag, so it is some other JSON file')
     version = document.get("version")
-    if version != VERSION or isinstance(version, bool):
-        raise fail(f"format version {version!r} is not supported (this valuegrad reads version {VERSION})")
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        raise fail(f"format version {_short(version)} is not supported (this valuegrad reads versions 1 and 2)")
     architecture = document.get("architecture")
     if not isinstance(architecture, dict) or not isinstance(architecture.get("config"), dict):
         raise fail('"architecture" must be an object with "class" and "config"')
     class_name = architecture.get("class")
     cls = _REGISTRY.get(class_name) if isinstance(class_name, str) else None
     if cls is None:
-        known = ", ".join(sorted(_REGISTRY))
-        raise fail(f"unknown module class {class_name!r} (known: {known})")
-    config = architecture["config"]
+        raise fail(f"unknown module class {_short(class_name)} (known: {', '.join(sorted(_REGISTRY))})")
     parameters = document.get("parameters")
     if not isinstance(parameters, dict):
         raise fail('"parameters" must be an object mapping parameter names to numbers')
-    # Every width or count in an architecture is at most the number of parameters it implies;
-    # checking that first stops a doctored file from making us build a gigantic model.
-    oversized = [v for v in _integers(config) if v > len(parameters)]
-    if oversized:
-        held = len(parameters)
-        raise fail(f"its architecture asks for size {oversized[0]} but the file holds only {held} parameters")
+    config = _checked_config(architecture["config"], len(parameters), version, fail)
+    try:
+        implied = cls.implied_parameters(config)
+    except (KeyError, TypeError, ValueError) as error:
+        missing = f"it has no {error}" if isinstance(error, KeyError) else str(error)
+        raise fail(f"its {class_name} architecture is invalid: {missing}") from None
+    if implied is not None and implied != len(parameters):
+        raise fail(
+            f"its parameters do not fit the architecture: {class_name} with this config has {implied} "
+            f"parameters but the file holds {len(parameters)}"
+        )
     try:
         build: Any = cls  # a registered class: its config() keys are its constructor's keywords
         model = build(**config, rng=0) if _takes_rng(cls) else build(**config)
@@ -132,21 +157,73 @@ def load(path: str | os.PathLike[str]) -> Module:
         model.load_state_dict(parameters)
     except ValueError as error:
         raise fail(f"its parameters do not fit the architecture: {error}") from None
-    return model
+    optimizer = None
+    if "optimizer" in document:
+        try:
+            optimizer = optimizer_from_state(document["optimizer"], model)
+        except (TypeError, ValueError) as error:
+            raise fail(f"its optimizer state is invalid: {error}") from None
+    return Checkpoint(model, optimizer)
+
+
+def _parse(raw: bytes, fail: Any) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise fail("it is not UTF-8 text (is it a binary file?)") from None
+    if not text.strip():
+        raise fail("it is empty")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        hint = " (the file looks truncated)" if error.pos >= len(text.rstrip()) else ""
+        raise fail(f"malformed JSON at line {error.lineno} column {error.colno}: {error.msg}{hint}") from None
+    except ValueError as error:  # our constants, or an integer with more digits than Python parses
+        raise fail(str(error)) from None
+    except RecursionError:
+        raise fail("its JSON is nested too deeply") from None
+
+
+def _reject_constant(token: str) -> float:
+    raise ValueError(f"it holds {token}, which is not a number JSON allows; a model file holds finite numbers only")
+
+
+def _checked_config(config: dict[str, Any], held: int, version: int, fail: Any) -> dict[str, Any]:
+    """``config`` with unit names resolved, after an iterative walk (no recursion) of everything in it.
+
+    No width or count can exceed the number of parameters it implies: checking every integer
+    against the file's parameter count first keeps the closed forms' arithmetic small.
+    """
+    stack: list[tuple[Any, int]] = [(config, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            raise fail(f"its architecture is nested more than {MAX_CONFIG_DEPTH} deep")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, int) and not isinstance(item, bool) and item > held:
+            raise fail(f"its architecture asks for size {_short(item)} but the file holds only {held} parameters")
+    resolved = dict(config)
+    unit = config.get("unit")
+    if "unit" in config and not isinstance(unit, str):
+        raise fail(f'its "unit" must name a unit class, got {_short(unit)}')
+    if isinstance(unit, str):
+        name = _VERSION_1_UNITS.get(unit, unit) if version == 1 else unit
+        if name not in _REGISTRY:
+            raise fail(f"unknown unit class {_short(unit)} (known: {', '.join(sorted(_REGISTRY))})")
+        resolved["unit"] = _REGISTRY[name]
+    return resolved
+
+
+def _short(x: object) -> str:
+    """``repr(x)``, shortened: a file may hold a 4,000-digit number or a huge string."""
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 64:
+        return f"a number of about {round(x.bit_length() * math.log10(2))} digits"
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _takes_rng(cls: type[Module]) -> bool:
     return "rng" in inspect.signature(cls.__init__).parameters
-
-
-def _integers(config: Any) -> list[int]:
-    """Every int anywhere in a (JSON) config."""
-    if isinstance(config, bool):
-        return []
-    if isinstance(config, int):
-        return [config]
-    if isinstance(config, dict):
-        return [i for v in config.values() for i in _integers(v)]
-    if isinstance(config, list):
-        return [i for v in config for i in _integers(v)]
-    return []

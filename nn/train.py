@@ -9,19 +9,18 @@ steps=100)`` reproduces it.
 from __future__ import annotations
 
 import math
-import numbers
 import random
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Callable, Mapping, Sequence, Union
 
-from valuegrad.autograd import Value, no_grad
-from valuegrad.autograd._checks import flag
+from valuegrad.autograd import Value, enable_grad, no_grad
+from valuegrad.autograd import _checks as checks
 from valuegrad.nn import losses as losses_module
 from valuegrad.nn.metrics import ACCURACY_FOR_LOSS, Accuracy
 from valuegrad.nn.module import Module
 from valuegrad.nn.optim import SGD, Optimizer
 
-__all__ = ["History", "fit", "predict"]
+__all__ = ["History", "check_data", "fit", "predict"]
 
 LossFn = Callable[[Sequence[Any], Sequence[Any]], Value]
 
@@ -65,9 +64,62 @@ def _resolve_loss(loss: Union[str, LossFn]) -> tuple[LossFn, str | None]:
 
 
 def _positive_int(x: object, what: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, int) or x < 1:
-        raise ValueError(f"{what} must be a positive int, got {x!r}")
+    return checks.integer(x, what, "fit", low=1)
+
+
+#: The largest input magnitude ``fit`` accepts: its square, and its product with a weight of
+#: similar size, must stay finite in a double (1.8e308), or training "diverges" on step one.
+MAX_INPUT = 1e150
+
+
+def check_data(X: object, y: object, where: str = "fit", names: tuple[str, str] = ("X", "y")) -> int:
+    """Refuse data a model cannot train on, naming the first offending row; return its length.
+
+    Rows of ``X`` are lists (or tuples) of numbers or Values; targets are numbers or lists of
+    them. Every number must be finite and at most ``MAX_INPUT`` in size.
+    """
+    rows = _sequence(X, names[0], where)
+    targets = _sequence(y, names[1], where)
+    if len(rows) != len(targets):
+        raise ValueError(f"{where}: {len(rows)} inputs but {len(targets)} targets; they must match")
+    for i, row in enumerate(rows):
+        for j, item in enumerate(_sequence(row, f"{names[0]}[{i}]", where)):
+            _data_number(item.data if isinstance(item, Value) else item, f"{names[0]}[{i}][{j}]", where)
+        target = targets[i]
+        if isinstance(target, (list, tuple)):
+            for j, item in enumerate(target):
+                _data_number(item, f"{names[1]}[{i}][{j}]", where)
+        else:
+            _data_number(target, f"{names[1]}[{i}]", where)
+    return len(rows)
+
+
+def _sequence(x: object, name: str, where: str) -> Sequence[Any]:
+    if isinstance(x, (Mapping, str, bytes)) or not isinstance(x, Sequence):
+        raise TypeError(f"{where}: {name} must be a list (or tuple), got {checks.describe(x)}")
     return x
+
+
+def _data_number(x: object, name: str, where: str) -> None:
+    value = checks.real(x, name, where, finite=False)
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: {name} is {value}; training data must be finite numbers (fix or drop that row)")
+    if abs(value) > MAX_INPUT:
+        raise ValueError(
+            f"{where}: {name} is {value:.3g}, beyond {MAX_INPUT:g}: its square would overflow; rescale the data"
+        )
+
+
+def _loss_value(loss_fn: LossFn, outputs: list[Any], targets: Sequence[Any]) -> Value:
+    """Call the loss, and say what it must return if it returns something else."""
+    result = loss_fn(outputs, targets)
+    if not isinstance(result, Value):
+        name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+        raise TypeError(
+            f"fit: the loss {name} returned {checks.describe(result)}; a loss must return one Value built "
+            "from the outputs (e.g. nn.losses.mse(outputs, targets)), so that backward() can reach the parameters"
+        )
+    return result
 
 
 def _batches(n: int, batch_size: int | None, rng: random.Random) -> Any:
@@ -123,9 +175,7 @@ def fit(
     """
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
-    if len(X) != len(y):
-        raise ValueError(f"fit: {len(X)} inputs but {len(y)} targets; they must match")
-    if not X:
+    if not check_data(X, y):
         raise ValueError("fit: the training set is empty")
     loss_fn, loss_name = _resolve_loss(loss)
     if accuracy == "auto":
@@ -143,13 +193,13 @@ def fit(
         total_steps = _positive_int(epochs, "epochs") * per_epoch
     else:
         total_steps = _positive_int(100 if steps is None else steps, "steps")
-    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not (0 <= l2 < math.inf):
-        raise ValueError(f"fit: l2 must be a finite number >= 0, got {l2!r}")
+    l2 = checks.nonnegative(l2, "l2", "fit")
+    progress = checks.flag(progress, "progress", "fit")
+    seed = checks.integer(seed, "seed", "fit")
     if validation is not None:
-        pair = isinstance(validation, (tuple, list)) and len(validation) == 2
-        if not pair or len(validation[0]) != len(validation[1]):
+        if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
             raise ValueError("fit: validation must be a pair (X_val, y_val) of equal length")
-        if not validation[0]:
+        if not check_data(validation[0], validation[1], names=("X_val", "y_val")):
             raise ValueError("fit: the validation set is empty")
     validate_every = _positive_int(validate_every, "validate_every")
     if patience is not None:
@@ -163,7 +213,7 @@ def fit(
     best: tuple[float, int, dict[str, float]] | None = None
     checks_since_best = 0
 
-    train_step = _compiled_step() if flag(compile, "compile", "fit") else _train_step
+    train_step = _compiled_step() if checks.flag(compile, "compile", "fit") else _train_step
     bar = _progress_bar()(range(total_steps), desc="training", unit="step", disable=not progress, leave=True)
     try:
         for step in bar:
@@ -262,9 +312,10 @@ def _train_step(
 
     The graph lives only inside this function, so it is freed as soon as it returns.
     """
-    outputs = [model(x) for x in inputs]
-    data_loss = loss_fn(outputs, targets)
-    total = data_loss + losses_module.l2(params, l2) if l2 else data_loss
+    with enable_grad():  # training records even inside an enclosing no_grad (never a silent no-op)
+        outputs = [model(x) for x in inputs]
+        data_loss = _loss_value(loss_fn, outputs, targets)
+        total = data_loss + losses_module.l2(params, l2) if l2 else data_loss
     if not math.isfinite(total.data):
         raise FloatingPointError(
             f"fit: the loss became {total.data} at step {step}; training diverged -- lower the learning rate"
@@ -283,5 +334,5 @@ def _evaluate(
 ) -> tuple[float, float | None]:
     with no_grad():
         outputs = [model(x) for x in X]
-        value = loss_fn(outputs, y).data
+        value = _loss_value(loss_fn, outputs, y).data
     return value, (accuracy_fn(outputs, y) if accuracy_fn is not None else None)

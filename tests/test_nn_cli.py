@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -146,3 +147,99 @@ def test_python_dash_m_nn_end_to_end(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr
+
+
+# ------------------------------------------------ issue 11, items 16, 18 and 19
+
+
+def test_huge_noise_is_refused_up_front(capsys) -> None:
+    status, stdout, stderr = run(["train", "moons", "--noise", "1e300"], capsys)
+    assert status == 2 and stdout == ""
+    assert "--noise 1e300: must be a number from 0 to 1000" in stderr
+
+
+@pytest.mark.parametrize(
+    ("nin", "sizes", "samples"),
+    [(2, [16, 16, 1], 100), (2, [64, 64, 1], 100), (2, [256, 256, 1], 10), (8, [3, 8], 8)],
+)
+def test_memory_estimate_is_an_honest_upper_bound(nin: int, sizes: list[int], samples: int) -> None:
+    import tracemalloc
+
+    estimate = cli.estimate_training_bytes(nin, sizes, samples, "relu")
+    tracemalloc.start()
+    model = nn.MLP(nin, sizes, rng=0)
+    outputs = [model([0.5] * nin) for _ in range(samples)]
+    loss = nn.losses.mse(outputs, [[1.0] * sizes[-1]] * samples) + nn.losses.l2(model.parameters(), 1e-4)
+    loss.backward()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak <= estimate <= 2.5 * peak, (peak, estimate)
+
+
+def test_a_model_beyond_the_memory_budget_is_refused_before_it_is_built(capsys, monkeypatch) -> None:
+    built = []
+    monkeypatch.setattr(cli, "MLP", type("Spy", (nn.MLP,), {"__init__": lambda self, *a, **k: built.append(a)}))
+    status, stdout, stderr = run(["train", "moons", "--hidden", "4096,4096,4096", "--no-progress"], capsys)
+    assert status == 2 and stdout == "" and built == []
+    assert "would need about" in stderr and "GB" in stderr and "--max-memory" in stderr
+    assert stderr.count("\n") == 1
+
+
+def test_max_memory_raises_the_budget(capsys) -> None:
+    needed = cli.estimate_training_bytes(2, [512, 512, 1], 100, "relu") / 1e9
+    status, _, stderr = run(["train", "moons", "--hidden", "512,512", "--max-memory", f"{needed / 2}"], capsys)
+    assert status == 2 and f"raise the budget with --max-memory {math.ceil(needed)}" in stderr
+
+
+def test_the_training_line_is_printed_before_the_model_is_built(tmp_path: Path, capsys, monkeypatch) -> None:
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "MLP", type("Spy", (nn.MLP,), {"__init__": interrupted}))
+    status, stdout, _ = run(["train", "moons", "--hidden", "4,4", "--out", str(tmp_path)], capsys)
+    assert status == 130
+    assert stdout.startswith("training MLP(2, [4, 4, 1]) with 37 parameters on moons (100 samples)")
+
+
+def _train_command(tmp_path: Path) -> list[str]:
+    return [sys.executable, "-m", "valuegrad.nn", "train", "xor", "--steps", "2", "--no-progress", "--out", "o"]
+
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_on_stdout_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            _train_command(tmp_path), cwd=tmp_path, env=ENV, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120
+        )
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "could not write the output: No space left on device" in done.stderr
+
+
+def test_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before anything is written (like `| head -c 0`)
+    try:
+        done = subprocess.run(
+            _train_command(tmp_path),
+            cwd=tmp_path,
+            env=ENV,
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 1 and done.stderr == ""
+
+
+def test_head_c_1_exits_quietly(tmp_path: Path) -> None:
+    command = " ".join(_train_command(tmp_path)) + " | head -c 1"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout == "t" and done.stderr == ""

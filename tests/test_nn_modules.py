@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import valuegrad.nn as nn
-from valuegrad.autograd import Value, topological_order
+from valuegrad.autograd import Value, current_scope, scope, topological_order
 from valuegrad.autograd.testing.oracles import assert_gradients_match
 from valuegrad.nn import init as nn_init
 
@@ -55,13 +55,37 @@ def test_parameters_carry_module_path_and_short_label() -> None:
     assert model.layers[1].path == "MLP.layers.1"
 
 
-def test_every_forward_value_is_tagged_with_its_neuron() -> None:
+def test_every_forward_value_carries_its_neurons_scope() -> None:
     model = nn.MLP(2, [4, 1], rng=0)
     (out,) = model([0.5, -1.0])
     for node in topological_order(out):
-        assert node.module_path is not None
-        assert node.module_path.startswith("MLP.layers.")
-    assert out.module_path == "MLP.layers.1.neurons.0"
+        if node.parents:  # made by a call: scoped; parameters are leaves made outside any call
+            assert node.scope is not None and node.scope.path()[0].key is model
+            assert node.scope.key in model.modules() and isinstance(node.scope.key, nn.Neuron)
+            assert node.module_path is None
+        else:
+            assert node.scope is None and node.module_path.startswith("MLP.layers.")
+    assert [s.label for s in out.scope.path()] == ["MLP", "layer 1", "neuron 0"]
+    assert out.scope.key is model.layers[1].neurons[0]
+    assert [s.key for s in out.scope.path()] == [model, model.layers[1], model.layers[1].neurons[0]]
+
+
+def test_each_call_opens_a_fresh_scope_with_the_module_as_key() -> None:
+    neuron = nn.Neuron(2, rng=0)
+    first, second = neuron([1.0, 2.0]), neuron([1.0, 2.0])
+    assert first.scope is not second.scope and first.scope.key is second.scope.key is neuron
+    with scope("t = 3"):
+        inside = neuron([1.0, 2.0])
+    assert [s.label for s in inside.scope.path()] == ["t = 3", "Neuron"]
+    assert current_scope() is None  # closed again, also after an error inside forward
+    with pytest.raises(ValueError):
+        neuron([1.0])
+    assert current_scope() is None
+
+
+def test_modules_define_only_forward() -> None:
+    for cls in (nn.Neuron, nn.Maxout, nn.RBF, nn.Layer, nn.MLP):
+        assert "__call__" not in vars(cls) and "forward" in vars(cls)
 
 
 def test_nested_module_paths_follow_the_parent() -> None:
@@ -84,7 +108,8 @@ def test_nested_module_paths_follow_the_parent() -> None:
     assert w.module_path == "Net.body.layers.0.neurons.2"
     assert net.scale.module_path == "Net" and net.scale.label == "scale"
     (out,) = net([1.0, 2.0])
-    assert out.parents[0].module_path == "Net.head.neurons.0"
+    assert [s.label for s in out.parents[0].scope.path()] == ["Net", "head", "neuron 0"]
+    assert out.scope.key is net and net.head.neurons[0].path == "Net.head.neurons.0"
     # Re-rooting again (the net nested in something else) re-tags everything below.
     outer = nn.Module()
     outer.net = net
@@ -194,7 +219,7 @@ def test_maxout_takes_the_largest_affine_piece() -> None:
     assert unit(x).data == pytest.approx(max(pieces), rel=1e-12)
     assert len(unit.parameters()) == 3 * 3
     assert_gradients_match(lambda: unit(x), unit.parameters())
-    assert unit(x).module_path == "Maxout"
+    assert unit(x).scope.key is unit and unit(x).parents[0].scope.label == "piece 0"
 
 
 def test_rbf_unit_is_gaussian_bump_around_its_centre() -> None:
@@ -207,10 +232,22 @@ def test_rbf_unit_is_gaussian_bump_around_its_centre() -> None:
 
 
 def test_layers_of_maxout_and_rbf_units() -> None:
-    assert len(nn.Layer(2, 4, unit="maxout", pieces=2, rng=0)([1.0, 2.0])) == 4
-    assert len(nn.Layer(2, 4, unit="rbf", gamma=2.0, rng=0).parameters()) == 8
-    with pytest.raises(ValueError, match="unknown unit 'conv'"):
-        nn.Layer(2, 2, unit="conv")
+    assert len(nn.Layer(2, 4, nn.Maxout, pieces=2, rng=0)([1.0, 2.0])) == 4
+    assert len(nn.Layer(2, 4, nn.RBF, gamma=2.0, rng=0).parameters()) == 8
+    with pytest.raises(TypeError, match=r"not the string 'maxout': write nn.Neuron, nn.Maxout or nn.RBF"):
+        nn.Layer(2, 2, unit="maxout")
+    with pytest.raises(
+        TypeError, match=r"Maxout takes no option 'activation'; its options are bias_init, init, pieces"
+    ):
+        nn.Layer(2, 2, nn.Maxout, activation="tanh")
+    with pytest.raises(TypeError, match=r"unit must make an nn\.Module"):
+        nn.Layer(2, 2, lambda nin, rng: 1.0)
+
+
+def test_layer_takes_a_unit_factory() -> None:
+    layer = nn.Layer(3, 2, lambda nin, rng: nn.Neuron(nin, activation="tanh", rng=rng), rng=0)
+    assert [type(u) for u in layer.neurons] == [nn.Neuron, nn.Neuron] and layer.neurons[0].activation == "tanh"
+    assert layer.config() == {"nin": 3, "nout": 2, "unit": "Neuron", "activation": "tanh"}
 
 
 # ---------------------------------------------------------------------- init
@@ -272,16 +309,19 @@ def test_unseeded_models_differ() -> None:
 @pytest.mark.parametrize(
     ("make", "error", "message"),
     [
-        (lambda: nn.MLP(2, [16, 0]), ValueError, "layer width 1 must be a positive int, got 0"),
+        (lambda: nn.MLP(2, [16, 0]), ValueError, "layer width 1 must be a whole number >= 1, got int 0"),
         (lambda: nn.MLP(2, []), ValueError, "sizes must be a non-empty list"),
         (lambda: nn.MLP(2, "16"), ValueError, "sizes must be a non-empty list"),
-        (lambda: nn.MLP(0, [1]), ValueError, "nin must be a positive int"),
+        (lambda: nn.MLP(0, [1]), ValueError, "nin must be a whole number >= 1"),
+        (lambda: nn.MLP(2, [1], bias_init=10**400), ValueError, "bias_init must be a number that fits in a float"),
+        (lambda: nn.MLP(2, [1], bias_init=math.nan), ValueError, "bias_init must be a finite number"),
+        (lambda: nn.MLP(2.0, [1]), TypeError, "nin must be a whole number"),
         (lambda: nn.MLP(2, [1], activation="swish"), ValueError, "unknown activation 'swish'; choose one of relu"),
         (lambda: nn.Neuron(2, init="glorot"), ValueError, "unknown init 'glorot'"),
         (lambda: nn.Neuron(2, rng="seed"), TypeError, "rng must be an int seed"),
         (lambda: nn.Neuron(2, bias_init="0.1"), TypeError, "bias_init must be a number"),
-        (lambda: nn.RBF(2, gamma=0), ValueError, "gamma must be a positive number"),
-        (lambda: nn.Maxout(2, pieces=0), ValueError, "pieces must be a positive int"),
+        (lambda: nn.RBF(2, gamma=0), ValueError, "gamma must be a finite number > 0"),
+        (lambda: nn.Maxout(2, pieces=0), ValueError, "pieces must be a whole number >= 1"),
     ],
 )
 def test_bad_construction_arguments_say_what_is_wrong(make, error, message) -> None:
@@ -295,10 +335,25 @@ def test_wrong_input_width_names_the_module() -> None:
         model([1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match=r"input 1 is a str, expected a number or a Value"):
         model([1.0, "2"])
-    with pytest.raises(TypeError, match=r"takes a list of 2 numbers or Values, got a float"):
+    with pytest.raises(TypeError, match=r"takes a list \(or tuple\) of numbers or Values, got a float"):
         model(1.0)
     with pytest.raises(ValueError, match=r"RBF takes 2 inputs, got 1"):
         nn.RBF(2, rng=0)([1.0])
+
+
+@pytest.mark.parametrize(
+    ("x", "message"),
+    [
+        ({0: 1.0, 1: 2.0}, "a dict's keys are not inputs"),
+        ({1.0, 2.0}, r"takes a list \(or tuple\) of numbers or Values, got a set"),
+        ("12", "got a str"),
+        (iter([1.0, 2.0]), "got a list_iterator"),
+    ],
+)
+def test_mappings_and_non_sequences_are_refused(x, message) -> None:
+    for module in (nn.MLP(2, [1], rng=0), nn.Neuron(2, rng=0), nn.RBF(2, rng=0), nn.Layer(2, 2, nn.Maxout, rng=0)):
+        with pytest.raises(TypeError, match=message):
+            module(x)
 
 
 def test_zero_grad_resets_parameters() -> None:
@@ -307,6 +362,31 @@ def test_zero_grad_resets_parameters() -> None:
     assert any(p.grad != 0.0 for p in model.parameters())
     model.zero_grad()
     assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_zero_grad_clears_differentiable_gradients_like_autograd_zero_grad() -> None:
+    model = nn.MLP(2, [2, 1], rng=0)
+    x = [Value(0.5), Value(-1.0)]
+    model(x)[0].backward(create_graph=True)
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    for clear in (model.zero_grad, optimizer.zero_grad):
+        model(x)[0].backward(create_graph=True)
+        assert any(p.grad_value is not None for p in model.parameters())
+        clear()
+        assert all(p.grad == 0.0 and p.grad_value is None for p in model.parameters())
+
+
+def test_modules_and_children_as_in_torch() -> None:
+    model = nn.MLP(2, [2, 1], rng=0)
+    assert list(model.children()) == model.layers
+    assert [name for name, _ in model.named_children()] == ["layers.0", "layers.1"]
+    names = [name for name, _ in model.named_modules()]
+    assert names[:4] == ["", "layers.0", "layers.0.neurons.0", "layers.0.neurons.1"]
+    assert len(names) == 1 + 2 + 3 and next(iter(model.modules())) is model
+    assert [m.label for m in model.modules()] == ["MLP", "layer 0", "neuron 0", "neuron 1", "layer 1", "neuron 0"]
+    shared = nn.Module()
+    shared.first = shared.second = model.layers[1]
+    assert [name for name, _ in shared.named_modules()] == ["", "first", "first.neurons.0"]
 
 
 def test_state_dict_round_trip_and_strict_loading() -> None:
@@ -318,9 +398,10 @@ def test_state_dict_round_trip_and_strict_loading() -> None:
     bad_cases = [
         ({k: v for k, v in state.items() if k != "layers.1.neurons.0.b"}, "missing 1 parameter"),
         ({**state, "layers.9.neurons.0.b": 1.0}, "1 unexpected parameter"),
-        ({**state, "layers.0.neurons.0.b": math.nan}, "is nan"),
-        ({**state, "layers.0.neurons.0.b": "1.0"}, "must be a number, got str"),
-        ({**state, "layers.0.neurons.0.b": True}, "must be a number, got bool"),
+        ({**state, "layers.0.neurons.0.b": math.nan}, "must be a finite number, got float nan"),
+        ({**state, "layers.0.neurons.0.b": "1.0"}, r"must be a number \(an int or a float\), got str"),
+        ({**state, "layers.0.neurons.0.b": True}, r"must be a number \(an int or a float\), got bool"),
+        ({**state, "layers.0.neurons.0.b": 10**400}, "must be a number that fits in a float"),
     ]
     for bad, message in bad_cases:
         with pytest.raises(ValueError, match=message):

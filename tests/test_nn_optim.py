@@ -77,14 +77,41 @@ def test_zero_grad() -> None:
     [
         (lambda: SGD([], lr=0.1), ValueError, "got no parameters"),
         (lambda: SGD([1.0], lr=0.1), TypeError, "parameter 0 is a float"),
-        (lambda: SGD([Value(1.0)], lr=-1), ValueError, "lr must be a finite number >= 0"),
-        (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr must be a finite number >= 0"),
-        (lambda: SGD([Value(1.0)], lr=0.1, momentum="0.9"), ValueError, "momentum must be"),
-        (lambda: SGD([Value(1.0)], lr=0.1, schedule=0.5), TypeError, "schedule must be a function"),
+        (lambda: SGD([Value(1.0)], lr=-1), ValueError, "SGD: lr must be a finite number > 0, got int -1"),
+        (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr must be a finite number, got float nan"),
+        (lambda: SGD([Value(1.0)], lr=0.1, momentum="0.9"), TypeError, "momentum must be a number"),
+        (lambda: SGD([Value(1.0)], lr=0.1, schedule=0.5), TypeError, "schedule must be callable"),
         (lambda: Adam([Value(1.0)], betas=(1.0, 0.999)), ValueError, r"betas\[0\] must be in \[0, 1\)"),
-        (lambda: linear_schedule(1.0, 0.1, 0), ValueError, "steps must be a positive int"),
+        (lambda: linear_schedule(1.0, 0.1, 0), ValueError, "steps must be a whole number >= 1"),
+        (lambda: Adam([Value(1.0)], eps=0), ValueError, "Adam: eps must be a finite number > 0, got int 0"),
+        (lambda: Adam([Value(1.0)], eps=math.inf), ValueError, "Adam: eps must be a finite number"),
+        (lambda: Adam([Value(1.0)], betas=(0.9, 0.9, 0.9)), ValueError, r"betas must be a pair \(beta1, beta2\)"),
+        (lambda: Adam([Value(1.0)], betas=0.9), ValueError, "betas must be a pair"),
+        (lambda: Adam([Value(1.0)], betas=(0.9, -0.1)), ValueError, r"betas\[1\] must be in \[0, 1\)"),
+        (lambda: Adam([Value(1.0)], lr=0), ValueError, "Adam: lr must be a finite number > 0"),
+        (lambda: Adam([Value(1.0)], lr=10**400), ValueError, "lr must be a number that fits in a float"),
+        (lambda: Adam([Value(1.0)], weight_decay=-1), ValueError, "weight_decay must be a finite number >= 0"),
+        (lambda: SGD([Value(1.0)], momentum=1.0), ValueError, r"momentum must be in \[0, 1\)"),
+        (lambda: SGD([Value(1.0)], lr=True), TypeError, "lr must be a number"),
+        (lambda: SGD(Value(1.0)), TypeError, "takes a list of parameters"),
+        (lambda: SGD(__import__("valuegrad.nn").nn.MLP(2, [1], rng=0)), TypeError, "pass model.parameters()"),
+        (lambda: linear_schedule(1.0, math.nan, 5), ValueError, "end must be a finite number"),
     ],
 )
 def test_bad_optimizer_arguments(make, error, message) -> None:
     with pytest.raises(error, match=message):
         make()
+
+
+def test_a_schedule_returning_a_bad_rate_is_refused_at_that_step() -> None:
+    (p,) = params_with_grads([0.0], [1.0])
+    opt = SGD([p], lr=0.1, schedule=lambda step: "fast")
+    with pytest.raises(TypeError, match=r"schedule\(0\) must be a number"):
+        opt.step()
+    assert p.data == 0.0
+
+
+def test_zero_gradient_with_adam_is_a_zero_step_not_a_zerodivisionerror() -> None:
+    (p,) = params_with_grads([1.0], [0.0])
+    Adam([p]).step()
+    assert p.data == 1.0

@@ -136,18 +136,69 @@ def test_divergence_is_reported_not_silently_returned() -> None:
     [
         ({"loss": "mae"}, ValueError, "unknown loss 'mae'"),
         ({"loss": 3}, TypeError, "loss must be a loss name or a function"),
-        ({"steps": 0}, ValueError, "steps must be a positive int"),
+        ({"steps": 0}, ValueError, "fit: steps must be a whole number >= 1, got int 0"),
         ({"steps": 5, "epochs": 5}, ValueError, "steps or epochs, not both"),
-        ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a whole number >= 1"),
         ({"l2": -1.0}, ValueError, "l2 must be a finite number >= 0"),
-        ({"validation": ([[0.0, 0.0]], [])}, ValueError, "validation must be a pair"),
-        ({"patience": 0}, ValueError, "patience must be a positive int"),
+        ({"validation": ([[0.0, 0.0]], [])}, ValueError, "1 inputs but 0 targets"),
+        ({"validation": [[0.0, 0.0]]}, ValueError, "validation must be a pair"),
+        ({"l2": 10**400}, ValueError, "l2 must be a number that fits in a float"),
+        ({"seed": 1.5}, TypeError, "seed must be a whole number"),
+        ({"patience": 0}, ValueError, "patience must be a whole number >= 1"),
     ],
 )
 def test_bad_fit_arguments(kwargs, error, message) -> None:
     X, y = nn.data.xor()
     with pytest.raises(error, match=message):
         nn.fit(nn.MLP(2, [2, 1], rng=0), X, y, progress=False, **kwargs)
+
+
+def test_fit_trains_inside_an_enclosing_no_grad() -> None:
+    from valuegrad.autograd import no_grad
+
+    X, y = nn.data.xor()
+    inside, outside = nn.MLP(2, [2, 1], rng=0), nn.MLP(2, [2, 1], rng=0)
+    with no_grad():
+        nn.fit(inside, X, y, loss="hinge", steps=3, progress=False)
+    nn.fit(outside, X, y, loss="hinge", steps=3, progress=False)
+    assert inside.state_dict() == outside.state_dict() != nn.MLP(2, [2, 1], rng=0).state_dict()
+
+
+def test_fit_checks_its_flags() -> None:
+    X, y = nn.data.xor()
+    with pytest.raises(TypeError, match="progress must be True or False, got int 1"):
+        nn.fit(nn.MLP(2, [2, 1], rng=0), X, y, progress=1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "error", "message"),
+    [
+        ([[0.0, 1.0], [math.nan, 0.0]], [1, 0], ValueError, r"fit: X\[1\]\[0\] is nan; training data must be finite"),
+        ([[0.0, 1.0], [1.0, 0.0]], [1, math.inf], ValueError, r"fit: y\[1\] is inf"),
+        ([[0.0, 1e300], [1.0, 0.0]], [1, 0], ValueError, r"fit: X\[0\]\[1\] is 1e\+300, beyond 1e\+150"),
+        ([[0.0, "1"], [1.0, 0.0]], [1, 0], TypeError, r"fit: X\[0\]\[1\] must be a number"),
+        ([{0: 1.0, 1: 2.0}], [1], TypeError, r"fit: X\[0\] must be a list \(or tuple\), got dict"),
+        ([[0.0, 1.0]], [[1.0, math.nan]], ValueError, r"fit: y\[0\]\[1\] is nan"),
+        ({"a": [0.0, 1.0]}, [1], TypeError, "fit: X must be a list"),
+    ],
+)
+def test_fit_checks_the_data_up_front_and_names_the_row(X, y, error, message) -> None:
+    model = nn.MLP(2, [2, 1], rng=0)
+    before = model.state_dict()
+    with pytest.raises(error, match=message):
+        nn.fit(model, X, y, loss="mse", progress=False)
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize("returned", [0.5, None, [1.0]])
+def test_a_loss_that_returns_no_value_says_what_a_loss_must_return(returned) -> None:
+    X, y = nn.data.xor()
+
+    def bad_loss(outputs, targets):
+        return returned
+
+    with pytest.raises(TypeError, match=r"the loss bad_loss returned .*; a loss must return one Value built from"):
+        nn.fit(nn.MLP(2, [2, 1], rng=0), X, y, loss=bad_loss, progress=False)
 
 
 def test_fit_checks_data_shape() -> None:
