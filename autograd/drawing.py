@@ -218,16 +218,15 @@ def _structure(
     """The structure to draw and the orientation, after fitting; raises GraphTooLargeError."""
     chosen = choose(root, params, options, options.rankdir, collapse, max_nodes)
     if isinstance(chosen, list):
-        if collapse not in ("auto", None):
-            full = Structure(root, None, params).node_count
-            chosen.insert(0, (None, full))
+        if collapse != "auto":  # the caller chose a level: say which levels would fit
+            asked = chosen[-1][1]
             smaller = _smaller_levels(root, params, max_nodes)
             if smaller:
                 advice = ", ".join(f"collapse={level} draws {count}" for level, count in smaller)
                 raise GraphTooLargeError(
-                    f"this graph has {chosen[1][1]} nodes to draw at collapse={collapse}, more than "
+                    f"this graph has {asked} nodes to draw at collapse={collapse}, more than "
                     f"max_nodes={max_nodes}. Fold more ({advice} nodes), or raise the limit with "
-                    f"max_nodes={chosen[1][1]}."
+                    f"max_nodes={asked}."
                 )
         raise GraphTooLargeError(_too_large_message(chosen, max_nodes))
     return chosen.structure, replace(options, rankdir=chosen.rankdir, wrap=chosen.wrap), chosen.note

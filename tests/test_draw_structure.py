@@ -234,3 +234,14 @@ def test_boxes_without_numbers_or_labels_still_render(rankdir: str) -> None:
     y = (x * 2).tanh()
     graph = draw(y, rankdir=rankdir, show_data=False, show_grad=False)
     assert len(re.findall(r'class="node"', graph.svg())) == graph.node_count == 5
+
+
+def test_an_explicit_collapse_none_over_the_limit_is_told_which_levels_fit() -> None:
+    layers = pytest.importorskip("valuegrad.nn.layers")
+    model = layers.MLP(2, [4, 4, 1], rng=0)
+    out = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])[0]
+    limit = draw(out, collapse=3).node_count
+    with pytest.raises(ValueError) as caught:
+        draw(out, collapse=None, max_nodes=limit)
+    suggested = [int(level) for level in re.findall(r"collapse=(\d) draws", str(caught.value))]
+    assert 3 in suggested and all(draw(out, collapse=level).node_count <= limit for level in suggested)
