@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from valuegrad.autograd import ops
+from valuegrad.autograd._seeded import NotLoopable, columns, seeded_source
 from valuegrad.autograd._source import (
     INF_NAME,
     NAN_NAME,
@@ -75,6 +76,8 @@ class Generated:
     source: str
     globals: dict[str, Any]
     captured: list[Value]  # leaves read at call time (parameters the function closed over)
+    # Seeded mode: per captured leaf, its term as (column, column) for a product or (column, None).
+    plan: list[tuple[int, int | None]] = field(default_factory=list)
 
 
 def _kind(op: Op) -> str:
@@ -96,6 +99,11 @@ class _Writer:
         self.bound: dict[tuple[str, int], str] = {}
         self.tuples: dict[str, str] = {}
         self.refs: dict[int, Any] = {}
+        # Seeded mode: names that are the same for every example (the parameters, and tuples
+        # made only of them), computed once per batch in ``shared`` rather than per example.
+        self.invariant: list[str] = []
+        self.shared_lines: list[str] = []
+        self.plan: list[tuple[int, int | None]] = []
 
     def name(self, node: Value, fallback: str) -> str:
         """The variable for ``node``: its label (or argument name) if plain and free, else ``fallback``."""
@@ -134,8 +142,12 @@ class _Writer:
         """
         text = f"({', '.join(items)},)"
         if text not in self.tuples:
-            self.tuples[text] = f"t{len(self.tuples)}"
-            self.lines.append(f"{self.tuples[text]} = {text}")
+            name = self.tuples[text] = f"t{len(self.tuples)}"
+            if self.invariant and all(item in self.invariant for item in items):
+                self.invariant.append(name)
+                self.shared_lines.append(f"{name} = {text}")
+            else:
+                self.lines.append(f"{name} = {text}")
         return self.tuples[text]
 
     def constant(self, c: Any) -> str:
@@ -146,7 +158,15 @@ class _Writer:
         return self.bind("c", c)
 
 
-def generate(tape: Tape) -> Generated:
+def generate(tape: Tape, seeded: bool = False) -> Generated:
+    """The tape as source: ``compiled(_inputs)`` returning ``(value, aux, input gradients)``.
+
+    ``seeded=True`` writes instead a generator for one example of a batch (``_seeded``):
+    ``example(_inputs, _shared)`` yields the output, is sent the output's adjoint, and yields
+    the factors of every captured leaf's one gradient term; ``shared(_params)`` builds, once
+    per batch, the parameters and the tuples made only of them. ``NotLoopable`` if a leaf
+    has more than one term in an example or the trace has guards.
+    """
     w = _Writer(tape)
     lines = w.lines
     inputs = [w.name(leaf, f"x{i}") for i, leaf in enumerate(tape.inputs)]
@@ -157,8 +177,13 @@ def generate(tape: Tape) -> Generated:
             continue
         var = w.name(node, f"p{len(w.captured)}")
         w.leaf_globals[id(node)] = w.bind("leaf", node)
-        lines.append(f"{var} = {w.leaf_globals[id(node)]}.data")
+        if not seeded:
+            lines.append(f"{var} = {w.leaf_globals[id(node)]}.data")
         w.captured.append(node)
+    if seeded:
+        if tape.guards or tape.aux or tape.wanted or not w.captured:
+            raise NotLoopable("guards, aux values, input gradients or no parameters")
+        w.invariant = [w.names[id(leaf)] for leaf in w.captured]
     lines.append("# forward")
     for k, node in enumerate(n for n in tape.order if n._parents):
         var = w.name(node, f"v{k}")
@@ -167,10 +192,12 @@ def generate(tape: Tape) -> Generated:
         test = _guard_test(w, guard)
         if test is not None:
             lines.append(f"if {test}: raise _GuardFailed({i})")
-    results = _backward(w)
+    results = _backward(w, seeded)
     out = render(w.ref(tape.output))
-    aux = "".join(f"{render(w.ref(v))}, " for v in tape.aux)
     body = "\n".join(f"    {line}" for line in lines)
+    if seeded:
+        return Generated(seeded_source(w, lines, results), w.globals, w.captured, w.plan)
+    aux = "".join(f"{render(w.ref(v))}, " for v in tape.aux)
     source = f"def compiled(_inputs):\n{body}\n    return {out}, ({aux}), ({results})\n"
     return Generated(source, w.globals, w.captured)
 
@@ -231,8 +258,11 @@ def _guard_test(w: _Writer, guard: Guard) -> str | None:
     return f"not ({test})" if guard.result else test
 
 
-def _backward(w: _Writer) -> str:
+def _backward(w: _Writer, seeded: bool = False) -> str:
     """Write the reverse sweep; return the source of the tuple of wanted input gradients.
+
+    Seeded (see ``generate``): the output's adjoint is received from a ``yield`` of the
+    output, and the result is the tuple of the captured leaves' terms.
 
     A node's adjoint is the sum of its children's terms, added in the order the engine's
     sweep adds them. The terms are collected as the sweep reaches each child and written as
@@ -260,7 +290,10 @@ def _backward(w: _Writer) -> str:
     if id(tape.output) in needed:
         lines.append("# backward")
         adjoint[id(tape.output)] = f"{w.names[id(tape.output)]}_bar"
-        lines.append(f"{adjoint[id(tape.output)]} = 1.0")
+        seed = f"yield {w.names[id(tape.output)]}" if seeded else "1.0"
+        lines.append(f"{adjoint[id(tape.output)]} = {seed}")
+    elif seeded:
+        raise NotLoopable("the output does not depend on a parameter")
     for node in reversed(tape.backward):
         if id(node) not in needed:
             continue
@@ -269,6 +302,8 @@ def _backward(w: _Writer) -> str:
         for parent, term, factor in _terms(w, node, g):
             if id(parent) in needed:
                 pending.setdefault(id(parent), []).append((term, g, factor))
+    if seeded:
+        return columns(w, [pending.get(id(leaf), []) for leaf in w.captured])
     for leaf in w.captured:
         g = settle(leaf)
         if g is not None:

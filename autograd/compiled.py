@@ -39,18 +39,21 @@ first contribution to 0.0, which turns -0.0 into 0.0).
 from __future__ import annotations
 
 import collections
+import functools
 import html
 import inspect
+import operator
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from valuegrad.autograd import _checks
-from valuegrad.autograd._codegen import Generated, GuardFailed, Tape, generate
+from valuegrad.autograd._codegen import _SUM_IS_SEQUENTIAL, Generated, GuardFailed, Tape, generate
+from valuegrad.autograd._seeded import NotLoopable
 from valuegrad.autograd._tracing import CompileError, recording
 from valuegrad.autograd.engine import Value, topological_order
 from valuegrad.autograd.functional import _argnums, _chosen
 
-__all__ = ["CompileError", "Compiled", "jit"]
+__all__ = ["CompileError", "Compiled", "Example", "NotLoopable", "jit"]
 
 #: How many argument shapes (with their static values) one compiled function keeps traces for.
 MAX_SHAPES = 32
@@ -250,6 +253,68 @@ class Compiled:
             f"{self.max_traces}), and Python code read the data differently again at: {'; '.join(places)}. "
             "Move that decision out of the compiled function, pass it as a static argument, or raise max_traces."
         )
+
+
+class Example:
+    """``f(example)`` for one example of a batch, compiled as a generator to run once per example.
+
+    The whole-batch trace writes every example out, and its code grows with the batch (800 KB
+    for 100 moons points), past what the CPU's caches hold; this is one example's code
+    (``_seeded``), about 60 times smaller, looped over the batch. ``shared(numbers)`` turns the
+    numbers of ``params`` (the Values ``f`` closes over) into what every ``run`` of a batch
+    takes; ``run(inputs, shared)`` yields ``f``'s value, is sent the loss's gradient with respect
+    to it, and yields the factors of the parameters' gradient terms, which ``accumulate`` adds
+    into ``.grad``. Raises ``NotLoopable`` for what this form cannot express (guards, a
+    parameter used twice in one example, a result that is not one Value).
+    """
+
+    def __init__(self, f: Callable[[Any], Any], example: Any) -> None:
+        started = time.perf_counter()
+        flat: list[float] = []
+        self.shape = _flatten(example, "0", flat)
+        leaves = [Value(x) for x in flat]
+        with recording() as record:
+            output = f(_rebuild(self.shape, iter(leaves)))
+        self.listed = isinstance(output, (list, tuple)) and len(output) == 1  # a layer's list of one output
+        if self.listed:
+            output = output[0]
+        if output.__class__ is not Value:
+            raise NotLoopable("the function does not return one Value")
+        generated = generate(_tape(output, [], leaves, [], record, {}), seeded=True)
+        self.source = generated.source
+        namespace = dict(generated.globals)
+        exec(compile(generated.source, "<valuegrad.jit example>", "exec"), namespace)  # our own text
+        self.run: Callable[[list[float], tuple[Any, ...]], Any] = namespace["example"]
+        self.shared: Callable[[tuple[float, ...]], tuple[Any, ...]] = namespace["shared"]
+        self.params = generated.captured
+        self.plan = generated.plan  # how each parameter's term is made of the yielded columns
+        self.seconds = time.perf_counter() - started
+
+    def inputs(self, example: Any) -> Any:
+        """``example``'s numbers as ``run`` takes them (a flat list of floats is used as it is)."""
+        flat_floats = example.__class__ is list and self.shape == (None,) * len(example)
+        if flat_floats and all(x.__class__ is float for x in example):
+            return example
+        flat: list[float] = []
+        if _flatten(example, "example", flat) != self.shape:
+            raise NotLoopable("an example has a different shape from the traced one")
+        return flat
+
+    def accumulate(self, rows: list[tuple[float, ...]]) -> None:
+        """Add the batch's terms into the parameters' ``.grad``; ``rows``: what ``run`` yielded, first row first.
+
+        Each parameter's terms are added left to right onto its ``.grad``, as the engine's
+        sweep adds them: one ``sum`` in C where ``sum`` of floats is sequential (before 3.12).
+        """
+        columns = list(zip(*rows))
+        add = sum if _SUM_IS_SEQUENTIAL else _add_in_order
+        for param, (i, j) in zip(self.params, self.plan):
+            terms = columns[i] if j is None else map(operator.mul, columns[i], columns[j])
+            param.grad = add(terms, param.grad)
+
+
+def _add_in_order(terms: Iterable[float], start: float) -> float:
+    return functools.reduce(operator.add, terms, start)
 
 
 def _describe(guard: Any) -> str:
