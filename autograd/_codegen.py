@@ -231,16 +231,30 @@ def _dot_source(w: _Writer, ctx: Any, xs: list[Any]) -> str | None:
 
     A layer's weights form one tuple per neuron and its inputs one per example, built once
     and reused; the row's forward would need a fresh list per call. Other layouts call it.
+    A short dot (a first layer's two inputs) is written out as ``c + a * b + ...``: the very
+    additions ``sum`` makes, left to right, without the call (where ``sum`` is sequential).
     """
     if isinstance(ctx, ops.DotConst):
+        if _SUM_IS_SEQUENTIAL and len(xs) <= _SHORT_DOT:
+            return _written_out(ctx.constant, [(x, weight) for x, weight in zip(xs, ctx.partials)])
         weights = w.bind("c", ctx.partials)
         return f"_sum(map(_mul, {w.pack([render(x) for x in xs])}, {weights}), {number(ctx.constant)})"
     if isinstance(ctx, ops.DotPaired):
         n = ctx.n
-        left, right = w.pack([render(x) for x in xs[:n]]), w.pack([render(x) for x in xs[n : 2 * n]])
-        total = f"_sum(map(_mul, {left}, {right}), {number(ctx.constant)})"
-        return f"{total} + {render(xs[2 * n])}" if ctx.tail else total
+        if _SUM_IS_SEQUENTIAL and n <= _SHORT_DOT:
+            total = _written_out(ctx.constant, list(zip(xs[:n], xs[n : 2 * n])))
+        else:
+            left, right = w.pack([render(x) for x in xs[:n]]), w.pack([render(x) for x in xs[n : 2 * n]])
+            total = f"_sum(map(_mul, {left}, {right}), {number(ctx.constant)})"
+        return f"{total} + {operand(xs[2 * n])}" if ctx.tail else total
     return None
+
+
+_SHORT_DOT = 4  # up to this many products, a dot is written out rather than summed by a call
+
+
+def _written_out(constant: float, pairs: list[tuple[Any, Any]]) -> str:
+    return " + ".join([number(constant), *(f"{operand(a)} * {operand(b)}" for a, b in pairs)])
 
 
 def _guard_test(w: _Writer, guard: Guard) -> str | None:
