@@ -42,6 +42,7 @@ import collections
 import functools
 import html
 import inspect
+import itertools
 import operator
 import time
 from typing import Any, Callable, Iterable, Sequence
@@ -65,6 +66,9 @@ def _flatten(arg: Any, where: str, out: list[float]) -> Any:
         out.append(arg)
         return None
     if isinstance(arg, (list, tuple)):
+        if all(item.__class__ is float for item in arg):  # the common case, without a call per number
+            out.extend(arg)
+            return (None,) * len(arg)
         return tuple(_flatten(item, f"{where}[{i}]", out) for i, item in enumerate(arg))
     if isinstance(arg, (int, float)) and not isinstance(arg, bool):
         out.append(float(arg))
@@ -79,12 +83,16 @@ def _rebuild(shape: Any, items: Any) -> Any:
     """The inverse of ``_flatten``: ``shape`` filled from the iterator ``items``."""
     if shape is None:
         return next(items)
+    if shape.count(None) == len(shape):  # a flat list
+        return list(itertools.islice(items, len(shape)))
     return [_rebuild(s, items) for s in shape]
 
 
 def _freeze(x: Any) -> Any:
     """A hashable stand-in for a static argument (lists become tuples)."""
     if isinstance(x, (list, tuple)):
+        if all(i.__class__ is float for i in x):
+            return tuple(x)
         return tuple(_freeze(i) for i in x)
     try:
         hash(x)
@@ -137,13 +145,14 @@ class Compiled:
 
     def __call__(self, *args: Any) -> Any:
         flat: list[float] = []
-        shapes, statics = [], []
+        shapes: dict[int, Any] = {}
+        statics = []
         for i, arg in enumerate(args):
             if i in self.static_argnums:
                 statics.append(_freeze(arg))
             else:
-                shapes.append(_flatten(arg, str(i), flat))
-        key = (len(args), tuple(shapes), tuple(statics))
+                shapes[i] = _flatten(arg, str(i), flat)
+        key = (len(args), tuple(shapes.values()), tuple(statics))
         traces = self._cache.setdefault(key, [])
         self._cache.move_to_end(key)
         if len(self._cache) > MAX_SHAPES:
@@ -151,21 +160,21 @@ class Compiled:
         failed: list[int] = []
         for trace in traces:
             try:
-                return self._pack(trace, trace.run(flat), args)
+                return self._pack(trace, trace.run(flat), shapes, len(args))
             except GuardFailed as guard:
                 failed.append(guard.index)
         if len(traces) >= self.max_traces:
             raise CompileError(self._thrash_message(traces, failed))
         trace = self._trace(args)
         traces.insert(0, trace)
-        return self._pack(trace, trace.run(flat), args)
+        return self._pack(trace, trace.run(flat), shapes, len(args))
 
-    def _pack(self, trace: _Trace, result: tuple[Any, Any, Any], args: tuple[Any, ...]) -> Any:
+    def _pack(self, trace: _Trace, result: tuple[Any, Any, Any], shapes: dict[int, Any], nargs: int) -> Any:
         self._last = trace
         value, aux, grads = result
-        chosen = self._chosen(len(args))
+        chosen = self._chosen(nargs)
         items = iter(grads)
-        shaped = [_rebuild(_shape_of(args[i]), items) for i in chosen]
+        shaped = [_rebuild(shapes[i], items) for i in chosen]
         packed = shaped[0] if isinstance(self.argnums, int) else tuple(shaped)
         if self.has_aux:
             return (value, _rebuild(trace.aux_shape, iter(aux))), packed
@@ -320,12 +329,6 @@ def _add_in_order(terms: Iterable[float], start: float) -> float:
 def _describe(guard: Any) -> str:
     what = "a read of .data or float()" if guard.kind == "==" else f"a comparison ({guard.kind})"
     return f"{guard.place} ({what})"
-
-
-def _shape_of(arg: Any) -> Any:
-    if isinstance(arg, (list, tuple)):
-        return tuple(_shape_of(a) for a in arg)
-    return None
 
 
 def _as_value(x: Any) -> Value:
