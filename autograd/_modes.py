@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import inspect
 import os
-import traceback
 from typing import Any, Callable, Generator, Iterator, Sequence, TypeVar
 
 from valuegrad.autograd import _checks as checks
@@ -127,6 +125,8 @@ class _ModeSwitch:
     def __call__(self, func: _F) -> _F:
         checks.function(func, "the decorated object", f"{type(self).__name__}()")
         switch = type(self)
+        import inspect  # here, not at the top: it is a tenth of `import valuegrad.autograd`
+
         if inspect.isgeneratorfunction(func):
             return _wrap_generator(switch, func)  # type: ignore[no-any-return]
         if inspect.iscoroutinefunction(func):
@@ -207,6 +207,8 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 def creation_trace() -> list[str]:
     """The current stack without valuegrad's own frames: where the user made a node."""
+    import traceback  # only anomaly mode needs it
+
     frames = [f for f in traceback.extract_stack() if not f.filename.startswith(_PACKAGE_DIR)]
     return traceback.format_list(frames)
 

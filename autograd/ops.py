@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Sequence, Union
 
 from valuegrad.autograd import _ieee
@@ -75,8 +74,7 @@ for _name, _fn in SPECIAL_FUNCTIONS.items():
 Rule = Callable[[Any, Sequence[Any], Any, Any], Sequence[Any]]
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
+class Op(NamedTuple):
     """One primitive.
 
     ``forward`` takes the parents' data as floats -- ``(x, c)`` for unary ops,
@@ -85,7 +83,8 @@ class Op:
     constant (``"{c:g} -"`` for ``2 - x``), formatted with ``c`` and, for a sign-aware
     template, ``sign`` and ``magnitude``. ``param`` names a user-facing parameter
     (``alpha``), which the expression parser and the CLI help read.
-    A row pickles by its (unique) name.
+    A row pickles by its (unique) name. (A NamedTuple rather than a dataclass: importing
+    dataclasses costs inspect, about a third of `import valuegrad.autograd`.)
     """
 
     name: str

@@ -11,22 +11,42 @@
 
 from typing import TYPE_CHECKING, Any
 
-from valuegrad.nn import activations, data, init, losses, metrics, optim
+from valuegrad.nn import activations, init
 from valuegrad.nn.layers import MLP, RBF, Layer, Maxout, Neuron
 from valuegrad.nn.module import Module
-from valuegrad.nn.train import History, fit, predict
 
 if TYPE_CHECKING:
+    from valuegrad.nn import data, losses, metrics, optim
     from valuegrad.nn.serialization import load, load_checkpoint, register
+    from valuegrad.nn.train import History, fit, predict
+
+# Everything but the modules themselves loads on first use (PEP 562), so `import valuegrad.nn`
+# costs what building a model needs; `nn.fit`, `nn.optim`, `nn.load`, ... import their module then.
+_LAZY_MODULES = ("data", "losses", "metrics", "optim")
+_LAZY_NAMES = {
+    "History": "train",
+    "fit": "train",
+    "predict": "train",
+    "load": "serialization",
+    "load_checkpoint": "serialization",
+    "register": "serialization",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # Model files (json, the atomic writer, tempfile) load on first use: `import valuegrad.nn` stays light.
-    if name in ("load", "load_checkpoint", "register"):
-        from valuegrad.nn import serialization
+    import importlib
 
-        return getattr(serialization, name)
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"valuegrad.nn.{name}")
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f"valuegrad.nn.{_LAZY_NAMES[name]}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'valuegrad.nn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY_MODULES, *_LAZY_NAMES])
 
 
 __all__ = [

@@ -15,13 +15,15 @@ advise). Weights are never all zero: that would make every unit in a layer ident
 from __future__ import annotations
 
 import math
-import random
-from typing import Callable, Union
+from typing import TYPE_CHECKING, Callable, Union
+
+if TYPE_CHECKING:  # random loads when the first generator is made: `import valuegrad.nn` stays light
+    import random
 
 __all__ = ["INITS", "RELU_FAMILY", "make_rng", "resolve_init"]
 
-RngLike = Union[random.Random, int, None]
-Draw = Callable[[random.Random, int, int], float]
+RngLike = Union["random.Random", int, None]
+Draw = Callable[["random.Random", int, int], float]
 
 RELU_FAMILY = frozenset({"relu", "leaky_relu", "prelu", "elu", "abs"})
 
@@ -75,6 +77,8 @@ def resolve_init(init: str, activation: str) -> Draw:
 
 def make_rng(rng: RngLike) -> random.Random:
     """A ``random.Random`` from a seed (int), an existing generator, or None (fresh OS entropy)."""
+    import random
+
     if isinstance(rng, random.Random):
         return rng
     if rng is None:

@@ -12,9 +12,7 @@ built, so a doctored file cannot make us allocate a gigantic model.
 
 from __future__ import annotations
 
-import inspect
 import numbers
-import random
 from typing import Any, Callable, Mapping, Sequence, Union
 
 from valuegrad.autograd import Value, dot
@@ -231,6 +229,8 @@ class Layer(Module):
 
 def _keywords(unit: Unit) -> set[str] | None:
     """The keyword names ``unit`` accepts, or None if it takes any (``**kwargs``) or cannot be inspected."""
+    import inspect  # here, not at the top: `import valuegrad.nn` stays light
+
     try:
         parameters = inspect.signature(unit).parameters.values()
     except (TypeError, ValueError):
@@ -269,7 +269,7 @@ class MLP(Module):
         self.activation = check_activation(activation)
         self.output_activation = check_activation(output_activation, "output_activation")
         bias_init = checks.real(bias_init, "bias_init", "MLP")
-        generator: random.Random = make_rng(rng)
+        generator = make_rng(rng)
         widths = [self.nin, *self.sizes]
         last = len(self.sizes) - 1
         self.layers = [
