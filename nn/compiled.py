@@ -39,7 +39,7 @@ class CompiledTrainStep:
         self.head: Compiled | None = None  # loss + L2 from the outputs, for the looped step
         self.compiled: Compiled | None = None  # the whole batch as one trace, otherwise
         self.looped: bool | None = None  # decided at the first step
-        self.first_step_seconds: float | None = None  # trace + code generation + compile() of the first step
+        self.first_step_seconds: float | None = None  # the first step: tracing, compiling, the eager check
 
     def __call__(
         self,
@@ -62,8 +62,11 @@ class CompiledTrainStep:
         if self.looped is None:
             self.looped = self._try_looping(model, inputs, targets, batch_loss, optimizer)
         if self.looped:
-            loss, outputs = self._looped_step(inputs, targets, optimizer)
-        else:
+            try:
+                loss, outputs = self._looped_step(inputs, targets, optimizer)
+            except NotLoopable:  # a batch of another shape of example: compile whole from now on
+                self.looped = False
+        if not self.looped:
             loss, outputs = self._whole_step(model, inputs, targets, batch_loss, optimizer)
         if self.first_step_seconds is None:
             self.first_step_seconds = time.perf_counter() - started
@@ -85,6 +88,8 @@ class CompiledTrainStep:
         optimizer: Optimizer,
     ) -> bool:
         """Compile one example and the head; keep them if their gradients are the eager ones, bit for bit."""
+        if not inputs:
+            return False
         try:
             self.example = Example(model, inputs[0])
         except NotLoopable:

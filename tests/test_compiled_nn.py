@@ -122,3 +122,40 @@ def test_models_the_loop_cannot_express_are_refused_and_compiled_whole():
             loss = eager.data
         results.append((loss, model.w.data))
     assert results[0] == results[1]
+
+
+def test_a_batch_of_another_example_shape_falls_back_to_the_whole_trace():
+    from valuegrad.autograd import Value
+    from valuegrad.nn.compiled import CompiledTrainStep
+
+    class Pair(nn.Module):
+        def __init__(self) -> None:
+            self.a, self.b = Value(0.3), Value(-0.2)
+
+        def forward(self, x):
+            return self.a * x[0] + self.b * x[1]
+
+        def parameters(self):
+            return [self.a, self.b]
+
+    batches = [[[0.5, 1.0], [-1.0, 2.0]], [[0.5, 1.0, 9.0], [-1.0, 2.0, 9.0]]]
+    labels = [1.0, -1.0]
+    results = []
+    for compiled in (True, False):
+        model = Pair()
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+        step = CompiledTrainStep()
+        losses = []
+        for k, batch in enumerate(batches):
+            if compiled:
+                loss, _, _ = step(model, batch, labels, nn.losses.hinge, None, model.parameters(), 0.0, opt, k, False)
+                assert step.looped is (k == 0)
+            else:
+                opt.zero_grad()
+                eager = nn.losses.hinge([model(x) for x in batch], labels)
+                eager.backward()
+                opt.step()
+                loss = eager.data
+            losses.append(loss)
+        results.append((losses, model.a.data, model.b.data))
+    assert results[0] == results[1]
