@@ -93,3 +93,11 @@ def with_deep_stack(fn: Callable[[], T], recursion_limit: int = 2_000_000, stack
     if "error" in box:
         raise box["error"]
     return box["value"]  # type: ignore[no-any-return]
+
+
+def product_tree(leaves: list[Any]) -> Any:
+    """Pairwise products of ``leaves`` (a power of two) down to one: n - 1 binary nodes, depth log2 n."""
+    level = leaves
+    while len(level) > 1:
+        level = [level[i] * level[i + 1] for i in range(0, len(level), 2)]
+    return level[0]

@@ -29,6 +29,7 @@ from _common import (
     emit,
     learning_rate,
     moons,
+    product_tree,
     with_deep_stack,
 )
 from micrograd.engine import Value
@@ -145,6 +146,16 @@ def run_widesum(n: int) -> dict[str, Any]:
     return {"time_s": elapsed, "grad0": grad}
 
 
+def run_backward(n: int) -> dict[str, Any]:
+    """backward() alone on a product tree of n leaves (n - 1 Value*Value nodes): cost per node."""
+    rng = random.Random(SEED)
+    y = product_tree([Value(rng.uniform(0.99, 1.01)) for _ in range(n)])
+    t0 = time.perf_counter()
+    y.backward()
+    elapsed = time.perf_counter() - t0
+    return {"time_s": elapsed, "per_node_s": elapsed / (2 * n - 1)}
+
+
 def run_memory(n: int) -> dict[str, Any]:
     """tracemalloc: bytes the forward graph of an n-step chain keeps alive (graph built, before backward).
 
@@ -177,7 +188,14 @@ def run_deep(n: int) -> dict[str, Any]:
     return {"ok": True, "time_s": time.perf_counter() - t0, "limit": sys.getrecursionlimit()}
 
 
-WORKLOADS = {"moons": run_moons, "chain": run_chain, "widesum": run_widesum, "memory": run_memory, "deep": run_deep}
+WORKLOADS = {
+    "moons": run_moons,
+    "backward": run_backward,
+    "chain": run_chain,
+    "widesum": run_widesum,
+    "memory": run_memory,
+    "deep": run_deep,
+}
 
 
 def main() -> None:

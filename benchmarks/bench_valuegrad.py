@@ -38,6 +38,7 @@ from _common import (
     emit,
     learning_rate,
     moons,
+    product_tree,
 )
 
 from valuegrad import autograd
@@ -224,6 +225,16 @@ def run_widesum(n: int) -> dict[str, Any]:
     return {"time_s": time.perf_counter() - t0, "grad0": leaves[0].grad}
 
 
+def run_backward(n: int) -> dict[str, Any]:
+    """backward() alone on a product tree of n leaves (n - 1 Value*Value nodes): cost per node."""
+    rng = random.Random(SEED)
+    y = product_tree([Value(rng.uniform(0.99, 1.01)) for _ in range(n)])
+    t0 = time.perf_counter()
+    y.backward()
+    elapsed = time.perf_counter() - t0
+    return {"time_s": elapsed, "per_node_s": elapsed / (2 * n - 1)}
+
+
 def run_replay(n: int, repeats: int) -> dict[str, Any]:
     """A chain of ``n`` ops compiled once, then forward + backward replayed ``repeats`` times."""
     steps = max(1, n // 3)  # three ops a step: mul, add, tanh
@@ -289,7 +300,7 @@ def run_deep(n: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workload", choices=["chain", "deep", "memory", "moons", "replay", "widesum"])
+    parser.add_argument("workload", choices=["backward", "chain", "deep", "memory", "moons", "replay", "widesum"])
     parser.add_argument("--n", type=int, default=50_000, help="chain steps / sum terms")
     parser.add_argument("--steps", type=int, default=15, help="moons training steps")
     parser.add_argument("--impl", choices=["auto", "nn", "local", "compiled"], default="auto", help="moons model code")
@@ -301,9 +312,13 @@ def main() -> None:
         size, result = args.n, run_replay(args.n, args.repeats)
     else:
         size = args.n
-        result = {"chain": run_chain, "widesum": run_widesum, "memory": run_memory, "deep": run_deep}[args.workload](
-            args.n
-        )
+        result = {
+            "backward": run_backward,
+            "chain": run_chain,
+            "widesum": run_widesum,
+            "memory": run_memory,
+            "deep": run_deep,
+        }[args.workload](args.n)
     source = os.path.dirname(os.path.dirname(os.path.abspath(autograd.__file__)))
     emit({"engine": "valuegrad", "workload": args.workload, "size": size, "source": source, **result})
 

@@ -21,6 +21,9 @@ chain
     x -> tanh(x * 1.0001 + 0.5), ``--chain`` times, forward then backward: per-node overhead of
     ops with a constant operand and of the backward walk. micrograd gets a deep stack and a raised
     recursion limit here (it could not sort the graph otherwise) and a lecture-style tanh.
+backward per node
+    ``backward()`` alone on a balanced product tree of ``--tree`` leaves (Value*Value nodes, depth
+    log2 n, so micrograd's recursive sort needs no deep stack): seconds per node, sort included.
 wide sum
     Σ of ``--sum`` leaves, forward + backward: valuegrad's ``autograd.sum`` (one n-ary node)
     against Python's ``sum()`` on micrograd Values (a chain of n adds), as each library's users write it.
@@ -153,10 +156,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="moons training steps per process")
     parser.add_argument("--chain", type=int, default=50_000, help="chain steps")
     parser.add_argument("--sum", type=int, default=100_000, help="wide-sum terms")
+    parser.add_argument("--tree", type=int, default=2**16, help="leaves of the backward-per-node product tree")
     parser.add_argument("--memory", type=int, default=20_000, help="chain steps traced for bytes per step")
     parser.add_argument("--deep", type=int, default=1_000_000, help="valuegrad's deep-chain steps")
     parser.add_argument("--quick", action="store_true", help="2 pairs, small sizes: a smoke run of a minute")
-    parser.add_argument("--only", nargs="*", default=None, help="workloads to run (moons chain widesum memory deep)")
+    parser.add_argument(
+        "--only", nargs="*", default=None, help="workloads to run (moons chain backward widesum memory deep)"
+    )
     parser.add_argument("--json", default=None, help="also write all raw results to this file")
     parser.add_argument(
         "--valuegrad-src", default=None, help="directory holding a variant autograd/ package to benchmark instead"
@@ -166,7 +172,7 @@ def main() -> None:
         os.environ["VALUEGRAD_SRC"] = os.path.abspath(args.valuegrad_src)
     if args.quick:
         args.pairs, args.steps, args.chain, args.sum, args.memory, args.deep = 2, 5, 10_000, 100_000, 5_000, 100_000
-    only = set(args.only or ["moons", "chain", "widesum", "memory", "deep"])
+    only = set(args.only or ["moons", "chain", "backward", "widesum", "memory", "deep"])
     rows: list[Row] = []
     raw: dict[str, Any] = {"args": vars(args), "machine": machine()}
     started = time.perf_counter()
@@ -197,6 +203,15 @@ def main() -> None:
         vg, mg = pairs("chain", args.pairs, ["--n", str(args.chain)], "time_s")
         raw["chain"] = {"valuegrad": vg, "micrograd": mg}
         rows.append(speed_row(f"chain tanh(x·1.0001+0.5), {args.chain:,} steps, fw+bw", vg, mg, "time_s", 4))
+
+    if "backward" in only:
+        log("backward per node ...")
+        vg, mg = pairs("backward", args.pairs, ["--n", str(args.tree)], "per_node_s")
+        raw["backward"] = {"valuegrad": vg, "micrograd": mg}
+        row = speed_row(f"backward() alone, product tree of {args.tree:,} leaves, per node", vg, mg, "per_node_s", 1)
+        row.valuegrad = f"{statistics.median(v['per_node_s'] for v in vg) * 1e9:.0f} ns"
+        row.micrograd = f"{statistics.median(m['per_node_s'] for m in mg) * 1e9:.0f} ns"
+        rows.append(row)
 
     if "widesum" in only:
         log("wide sum ...")
