@@ -31,6 +31,11 @@ What can be compiled, and what cannot:
 * Refused with a clear error: ``no_grad()`` inside ``f`` (its values would freeze), backward
   hooks on traced nodes, and a ``jit`` traced inside another's trace.
 
+A batch whose examples all run one graph (a model applied to each sample) need not be written
+out whole: ``Example(f, x)`` compiles ``f`` for ONE example as a generator, which the caller
+runs once per example and whose gradient terms it adds up over the batch in the engine's order
+(``fit(compile=True)`` does this; the code stays small enough for the CPU's caches).
+
 Results equal the engine's: the same float operations in the same order, so the value and
 every gradient agree bit for bit (a zero gradient may differ in sign: the engine adds the
 first contribution to 0.0, which turns -0.0 into 0.0).
@@ -39,18 +44,22 @@ first contribution to 0.0, which turns -0.0 into 0.0).
 from __future__ import annotations
 
 import collections
+import functools
 import html
 import inspect
+import itertools
+import operator
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from valuegrad.autograd import _checks
-from valuegrad.autograd._codegen import Generated, GuardFailed, Tape, generate
+from valuegrad.autograd._codegen import _SUM_IS_SEQUENTIAL, Generated, GuardFailed, Tape, generate
+from valuegrad.autograd._seeded import NotLoopable
 from valuegrad.autograd._tracing import CompileError, recording
 from valuegrad.autograd.engine import Value, topological_order
 from valuegrad.autograd.functional import _argnums, _chosen
 
-__all__ = ["CompileError", "Compiled", "jit"]
+__all__ = ["CompileError", "Compiled", "Example", "NotLoopable", "jit"]
 
 #: How many argument shapes (with their static values) one compiled function keeps traces for.
 MAX_SHAPES = 32
@@ -62,6 +71,9 @@ def _flatten(arg: Any, where: str, out: list[float]) -> Any:
         out.append(arg)
         return None
     if isinstance(arg, (list, tuple)):
+        if all(item.__class__ is float for item in arg):  # the common case, without a call per number
+            out.extend(arg)
+            return (None,) * len(arg)
         return tuple(_flatten(item, f"{where}[{i}]", out) for i, item in enumerate(arg))
     if isinstance(arg, (int, float)) and not isinstance(arg, bool):
         out.append(float(arg))
@@ -76,12 +88,16 @@ def _rebuild(shape: Any, items: Any) -> Any:
     """The inverse of ``_flatten``: ``shape`` filled from the iterator ``items``."""
     if shape is None:
         return next(items)
+    if shape.count(None) == len(shape):  # a flat list
+        return list(itertools.islice(items, len(shape)))
     return [_rebuild(s, items) for s in shape]
 
 
 def _freeze(x: Any) -> Any:
     """A hashable stand-in for a static argument (lists become tuples)."""
     if isinstance(x, (list, tuple)):
+        if all(i.__class__ is float for i in x):
+            return tuple(x)
         return tuple(_freeze(i) for i in x)
     try:
         hash(x)
@@ -134,13 +150,14 @@ class Compiled:
 
     def __call__(self, *args: Any) -> Any:
         flat: list[float] = []
-        shapes, statics = [], []
+        shapes: dict[int, Any] = {}
+        statics = []
         for i, arg in enumerate(args):
             if i in self.static_argnums:
                 statics.append(_freeze(arg))
             else:
-                shapes.append(_flatten(arg, str(i), flat))
-        key = (len(args), tuple(shapes), tuple(statics))
+                shapes[i] = _flatten(arg, str(i), flat)
+        key = (len(args), tuple(shapes.values()), tuple(statics))
         traces = self._cache.setdefault(key, [])
         self._cache.move_to_end(key)
         if len(self._cache) > MAX_SHAPES:
@@ -148,21 +165,21 @@ class Compiled:
         failed: list[int] = []
         for trace in traces:
             try:
-                return self._pack(trace, trace.run(flat), args)
+                return self._pack(trace, trace.run(flat), shapes, len(args))
             except GuardFailed as guard:
                 failed.append(guard.index)
         if len(traces) >= self.max_traces:
             raise CompileError(self._thrash_message(traces, failed))
         trace = self._trace(args)
         traces.insert(0, trace)
-        return self._pack(trace, trace.run(flat), args)
+        return self._pack(trace, trace.run(flat), shapes, len(args))
 
-    def _pack(self, trace: _Trace, result: tuple[Any, Any, Any], args: tuple[Any, ...]) -> Any:
+    def _pack(self, trace: _Trace, result: tuple[Any, Any, Any], shapes: dict[int, Any], nargs: int) -> Any:
         self._last = trace
         value, aux, grads = result
-        chosen = self._chosen(len(args))
+        chosen = self._chosen(nargs)
         items = iter(grads)
-        shaped = [_rebuild(_shape_of(args[i]), items) for i in chosen]
+        shaped = [_rebuild(shapes[i], items) for i in chosen]
         packed = shaped[0] if isinstance(self.argnums, int) else tuple(shaped)
         if self.has_aux:
             return (value, _rebuild(trace.aux_shape, iter(aux))), packed
@@ -252,15 +269,71 @@ class Compiled:
         )
 
 
+class Example:
+    """``f(example)`` for one example of a batch, compiled as a generator to run once per example.
+
+    The whole-batch trace writes every example out, and its code grows with the batch (800 KB
+    for 100 moons points), past what the CPU's caches hold; this is one example's code
+    (``_seeded``), about 60 times smaller, looped over the batch. ``shared(numbers)`` turns the
+    numbers of ``params`` (the Values ``f`` closes over) into what every ``run`` of a batch
+    takes; ``run(inputs, shared)`` yields ``f``'s value, is sent the loss's gradient with respect
+    to it, and yields the factors of the parameters' gradient terms, which ``accumulate`` adds
+    into ``.grad``. Raises ``NotLoopable`` for what this form cannot express (guards, a
+    parameter used twice in one example, a result that is not one Value).
+    """
+
+    def __init__(self, f: Callable[[Any], Any], example: Any) -> None:
+        started = time.perf_counter()
+        flat: list[float] = []
+        self.shape = _flatten(example, "0", flat)
+        leaves = [Value(x) for x in flat]
+        with recording() as record:
+            output = f(_rebuild(self.shape, iter(leaves)))
+        self.listed = isinstance(output, (list, tuple)) and len(output) == 1  # a layer's list of one output
+        if self.listed:
+            output = output[0]
+        if output.__class__ is not Value:
+            raise NotLoopable("the function does not return one Value")
+        generated = generate(_tape(output, [], leaves, [], record, {}), seeded=True)
+        self.source = generated.source
+        namespace = dict(generated.globals)
+        exec(compile(generated.source, "<valuegrad.jit example>", "exec"), namespace)  # our own text
+        self.run: Callable[[list[float], tuple[Any, ...]], Any] = namespace["example"]
+        self.shared: Callable[[tuple[float, ...]], tuple[Any, ...]] = namespace["shared"]
+        self.params = generated.captured
+        self.plan = generated.plan  # how each parameter's term is made of the yielded columns
+        self.seconds = time.perf_counter() - started
+
+    def inputs(self, example: Any) -> Any:
+        """``example``'s numbers as ``run`` takes them (a flat list of floats is used as it is)."""
+        flat_floats = example.__class__ is list and self.shape == (None,) * len(example)
+        if flat_floats and all(x.__class__ is float for x in example):
+            return example
+        flat: list[float] = []
+        if _flatten(example, "example", flat) != self.shape:
+            raise NotLoopable("an example has a different shape from the traced one")
+        return flat
+
+    def accumulate(self, rows: list[tuple[float, ...]]) -> None:
+        """Add the batch's terms into the parameters' ``.grad``; ``rows``: what ``run`` yielded, first row first.
+
+        Each parameter's terms are added left to right onto its ``.grad``, as the engine's
+        sweep adds them: one ``sum`` in C where ``sum`` of floats is sequential (before 3.12).
+        """
+        columns = list(zip(*rows))
+        add = sum if _SUM_IS_SEQUENTIAL else _add_in_order
+        for param, (i, j) in zip(self.params, self.plan):
+            terms = columns[i] if j is None else map(operator.mul, columns[i], columns[j])
+            param.grad = add(terms, param.grad)
+
+
+def _add_in_order(terms: Iterable[float], start: float) -> float:
+    return functools.reduce(operator.add, terms, start)
+
+
 def _describe(guard: Any) -> str:
     what = "a read of .data or float()" if guard.kind == "==" else f"a comparison ({guard.kind})"
     return f"{guard.place} ({what})"
-
-
-def _shape_of(arg: Any) -> Any:
-    if isinstance(arg, (list, tuple)):
-        return tuple(_shape_of(a) for a in arg)
-    return None
 
 
 def _as_value(x: Any) -> Value:

@@ -1,22 +1,29 @@
 """The compiled training step behind ``fit(..., compile=True)`` and ``valuegrad train --compile``.
 
-The first step traces the batch's loss (forward over every sample, the loss, the L2 penalty)
-with ``autograd.jit`` and writes it out as straight-line Python with its backward pass; every
-later step with a batch of the same shape and targets replays that code and adds the
-gradients into the parameters' ``.grad``; the optimizer's own ``step()`` then updates them, so
-SGD, momentum and Adam behave exactly as in eager mode, and so do the losses.
+The first step traces ONE example of the model with ``autograd.compiled.Example``: its forward
+and backward as a small straight-line generator, run once per example of the batch. The
+batch-level part (the loss over the model's outputs and the L2 penalty) is a second, small
+``jit``: it takes the outputs as inputs and gives the loss and its gradient with respect to
+each output, which is sent back into that example's generator. The per-example gradient terms
+are then added into the parameters' ``.grad`` in the engine's order (the L2 penalty's terms,
+then the examples last to first: the reverse of the order the loss reads them), so the update,
+SGD, momentum or Adam, is the eager one bit for bit. Looping one example's code, rather than
+writing all of them out, keeps the code small enough to stay in the CPU's caches.
 
-The targets are constants of the trace (the losses branch on labels in Python), so a full-batch
-run compiles once; shuffled mini-batches compile once per distinct batch of targets.
+The first step also runs the eager engine once and checks the looped gradients against it bit
+for bit; a model that cannot be looped (a guard on the data, a parameter used twice per example,
+several outputs) or that disagrees is compiled whole instead: the whole batch's loss as one
+``jit`` trace, once per batch shape and targets (the losses branch on labels in Python).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, Callable
 
 from valuegrad.autograd import Value
-from valuegrad.autograd.compiled import Compiled, jit
+from valuegrad.autograd.compiled import Compiled, Example, NotLoopable, jit
 from valuegrad.nn import losses as losses_module
 from valuegrad.nn.module import Module
 from valuegrad.nn.optim import Optimizer
@@ -28,8 +35,11 @@ class CompiledTrainStep:
     """Callable like ``train._train_step``: one optimizer step on one batch, replayed from compiled code."""
 
     def __init__(self) -> None:
-        self.compiled: Compiled | None = None
-        self.first_step_seconds: float | None = None  # trace + code generation + compile() of the first step
+        self.example: Example | None = None  # one example's generator, when the model can be looped
+        self.head: Compiled | None = None  # loss + L2 from the outputs, for the looped step
+        self.compiled: Compiled | None = None  # the whole batch as one trace, otherwise
+        self.looped: bool | None = None  # decided at the first step
+        self.first_step_seconds: float | None = None  # the first step: tracing, compiling, the eager check
 
     def __call__(
         self,
@@ -44,19 +54,22 @@ class CompiledTrainStep:
         step: int,
         snapshot: bool,
     ) -> tuple[float, float | None, dict[str, float] | None]:
-        if self.compiled is None:
+        def batch_loss(outputs: list[Any], wanted: Any) -> Value:
+            data_loss = loss_fn(outputs, wanted)
+            return data_loss + losses_module.l2(params, l2) if l2 else data_loss
 
-            def batch_loss(batch: list[Any], wanted: Any) -> tuple[Value, list[Any]]:
-                outputs = [model(x) for x in batch]
-                data_loss = loss_fn(outputs, wanted)
-                return (data_loss + losses_module.l2(params, l2) if l2 else data_loss), outputs
-
-            self.compiled = jit(batch_loss, argnums=(), has_aux=True, static_argnums=(1,))
-        traces = self.compiled.traces
-        optimizer.zero_grad()
-        (loss, outputs), _ = self.compiled(inputs, targets)  # adds the gradients into .grad
-        if self.first_step_seconds is None and self.compiled.traces > traces:
-            self.first_step_seconds = self.compiled.trace_seconds
+        started = time.perf_counter()
+        if self.looped is None:
+            self.looped = self._try_looping(model, inputs, targets, batch_loss, optimizer)
+        if self.looped:
+            try:
+                loss, outputs = self._looped_step(inputs, targets, optimizer)
+            except NotLoopable:  # a batch of another shape of example: compile whole from now on
+                self.looped = False
+        if not self.looped:
+            loss, outputs = self._whole_step(model, inputs, targets, batch_loss, optimizer)
+        if self.first_step_seconds is None:
+            self.first_step_seconds = time.perf_counter() - started
         if not math.isfinite(loss):
             raise FloatingPointError(
                 f"fit: the loss became {loss} at step {step}; training diverged -- lower the learning rate"
@@ -65,3 +78,64 @@ class CompiledTrainStep:
         optimizer.step()
         accuracy = accuracy_fn(outputs, targets) if accuracy_fn is not None else None
         return loss, accuracy, before
+
+    def _try_looping(
+        self,
+        model: Module,
+        inputs: list[Any],
+        targets: list[Any],
+        batch_loss: Callable[..., Value],
+        optimizer: Optimizer,
+    ) -> bool:
+        """Compile one example and the head; keep them if their gradients are the eager ones, bit for bit."""
+        if not inputs:
+            return False
+        try:
+            self.example = Example(model, inputs[0])
+        except NotLoopable:
+            return False
+        self.head = jit(batch_loss, argnums=0, static_argnums=(1,))
+        optimizer.zero_grad()
+        batch_loss([model(x) for x in inputs], targets).backward()
+        eager = [p.grad for p in optimizer.params]
+        try:
+            self._looped_step(inputs, targets, optimizer)
+        except NotLoopable:
+            return False
+        looped = [p.grad for p in optimizer.params]
+        return all(a == b or (a != a and b != b) for a, b in zip(eager, looped))
+
+    def _looped_step(self, inputs: list[Any], targets: list[Any], optimizer: Optimizer) -> tuple[float, list[Any]]:
+        example, head = self.example, self.head
+        assert example is not None and head is not None
+        optimizer.zero_grad()
+        shared = example.shared(tuple(p.data for p in example.params))
+        run = example.run
+        steps = [run(example.inputs(x), shared) for x in inputs]
+        scores = [next(s) for s in steps]
+        outputs = [[s] for s in scores] if example.listed else scores
+        loss, slopes = head(outputs, targets)  # adds the L2 penalty's terms into .grad
+        if example.listed:
+            slopes = [s for (s,) in slopes]
+        # The engine's sweep meets the examples last to first: the loss reads them first to last.
+        example.accumulate([s.send(g) for s, g in zip(reversed(steps), reversed(slopes))])
+        return loss, outputs
+
+    def _whole_step(
+        self,
+        model: Module,
+        inputs: list[Any],
+        targets: list[Any],
+        batch_loss: Callable[..., Value],
+        optimizer: Optimizer,
+    ) -> tuple[float, list[Any]]:
+        if self.compiled is None:
+
+            def whole(batch: list[Any], wanted: Any) -> tuple[Value, list[Any]]:
+                outputs = [model(x) for x in batch]
+                return batch_loss(outputs, wanted), outputs
+
+            self.compiled = jit(whole, argnums=(), has_aux=True, static_argnums=(1,))
+        optimizer.zero_grad()
+        (loss, outputs), _ = self.compiled(inputs, targets)  # adds the gradients into .grad
+        return loss, outputs

@@ -198,3 +198,38 @@ def test_shapes_and_static_arguments_each_get_a_trace():
     assert compiled([1.0, 2.0], 0.5) == (1.5, [0.5, 0.5])
     assert compiled([5.0, 2.0], 3.0) == (21.0, [3.0, 3.0])
     assert compiled.traces == 3
+
+
+def test_lists_tuples_and_ints_flatten_alike():
+    compiled = jit(lambda xs, ys: xs[0] * ys[1][0] + xs[1], argnums=(0, 1))
+    expected = (7.0, ([3.0, 1.0], [[0.0], [1.0]]))
+    assert compiled([1.0, 4.0], [[9.0], [3.0]]) == expected
+    assert compiled((1.0, 4.0), ([9.0], [3.0])) == expected
+    assert compiled([1, 4.0], [[9], [3]]) == expected
+
+
+def test_example_loop_equals_the_engine_over_a_batch():
+    """One example's generator, looped, gives the engine's value and gradients for a batch sum."""
+    from valuegrad.autograd.compiled import Example
+
+    w = [Value(0.5, label="w"), Value(-1.5, label="x\nimport os"), Value(0.25)]
+
+    def f(x):
+        return (w[0] * x[0] + w[1] * x[1]).tanh() * w[2]
+
+    batch = [[1.0, 2.0], [-0.5, 3.0], [2.0, -1.0]]
+    example = Example(f, batch[0])
+    assert example.source == Example(f, batch[0]).source and "import os" not in example.source
+    shared = example.shared(tuple(p.data for p in example.params))
+    steps = [example.run(example.inputs(x), shared) for x in batch]
+    values = [next(s) for s in steps]
+    for p in w:
+        p.grad = 0.0
+    seeds = [1.0, -2.0, 0.5]
+    example.accumulate([s.send(g) for s, g in zip(reversed(steps), reversed(seeds))])
+    twins = [Value(p.data) for p in w]
+    outputs = [(twins[0] * x[0] + twins[1] * x[1]).tanh() * twins[2] for x in batch]
+    total = outputs[0] * seeds[0] + outputs[1] * seeds[1] + outputs[2] * seeds[2]
+    total.backward()
+    assert values == [o.data for o in outputs]
+    assert [p.grad for p in w] == [t.grad for t in twins]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import valuegrad.nn as nn
 from valuegrad.nn.recipes import RECIPES
 
@@ -53,3 +55,107 @@ def test_cli_compile_flag_gives_the_eager_run(tmp_path, capsys):
         outputs.append(capsys.readouterr().out)
     assert outputs[0] == outputs[1].replace(str(tmp_path / "1"), str(tmp_path / "0"))
     assert (tmp_path / "0" / "model.json").read_text() == (tmp_path / "1" / "model.json").read_text()
+
+
+def _moons_model():
+    X, y = RECIPES["moons"].load(100, None, 0)
+    model = nn.MLP(2, [16, 16, 1], rng=0)
+    return X, y, model, model.parameters()
+
+
+def test_moons_step_loops_one_example_and_equals_eager_bit_for_bit():
+    """The fast path itself (not the whole-batch fallback) must give the eager gradients and steps."""
+    from valuegrad.nn.compiled import CompiledTrainStep
+
+    X, y, model, params = _moons_model()
+    _, _, twin, twin_params = _moons_model()
+    opt, twin_opt = nn.optim.SGD(params, lr=0.5), nn.optim.SGD(twin_params, lr=0.5)
+    step = CompiledTrainStep()
+    for k in range(5):
+        loss, _, _ = step(model, X, y, nn.losses.hinge, None, params, 1e-4, opt, k, False)
+        twin_opt.zero_grad()
+        eager_loss = nn.losses.hinge([twin(x) for x in X], y) + nn.losses.l2(twin_params, 1e-4)
+        eager_loss.backward()
+        twin_opt.step()
+        assert loss == eager_loss.data
+        assert [p.data for p in params] == [p.data for p in twin_params]
+    assert step.looped is True and step.compiled is None
+    assert step.example is not None and "def example(_inputs, _shared):" in step.example.source
+
+
+def test_models_the_loop_cannot_express_are_refused_and_compiled_whole():
+    from valuegrad.autograd import Value
+    from valuegrad.autograd.compiled import Example, NotLoopable
+
+    w = Value(0.5)
+    with pytest.raises(NotLoopable):
+        Example(lambda x: w * x[0] + w * x[1], [1.0, 2.0])  # w twice in one example
+    with pytest.raises(NotLoopable):
+        Example(lambda x: w * x[0] if x[0] > 0 else w, [1.0, 2.0])  # a guard on the data
+
+    class Twice(nn.Module):
+        def __init__(self) -> None:
+            self.w = Value(0.3)
+
+        def forward(self, x):
+            return self.w * x[0] + self.w * x[1]
+
+        def parameters(self):
+            return [self.w]
+
+    from valuegrad.nn.compiled import CompiledTrainStep
+
+    X, y = RECIPES["moons"].load(20, None, 0)
+    results = []
+    for compiled in (True, False):
+        model = Twice()
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+        if compiled:
+            step = CompiledTrainStep()
+            loss, _, _ = step(model, X, y, nn.losses.hinge, None, model.parameters(), 0.0, opt, 0, False)
+            assert step.looped is False and step.compiled is not None
+        else:
+            opt.zero_grad()
+            eager = nn.losses.hinge([model(x) for x in X], y)
+            eager.backward()
+            opt.step()
+            loss = eager.data
+        results.append((loss, model.w.data))
+    assert results[0] == results[1]
+
+
+def test_a_batch_of_another_example_shape_falls_back_to_the_whole_trace():
+    from valuegrad.autograd import Value
+    from valuegrad.nn.compiled import CompiledTrainStep
+
+    class Pair(nn.Module):
+        def __init__(self) -> None:
+            self.a, self.b = Value(0.3), Value(-0.2)
+
+        def forward(self, x):
+            return self.a * x[0] + self.b * x[1]
+
+        def parameters(self):
+            return [self.a, self.b]
+
+    batches = [[[0.5, 1.0], [-1.0, 2.0]], [[0.5, 1.0, 9.0], [-1.0, 2.0, 9.0]]]
+    labels = [1.0, -1.0]
+    results = []
+    for compiled in (True, False):
+        model = Pair()
+        opt = nn.optim.SGD(model.parameters(), lr=0.1)
+        step = CompiledTrainStep()
+        losses = []
+        for k, batch in enumerate(batches):
+            if compiled:
+                loss, _, _ = step(model, batch, labels, nn.losses.hinge, None, model.parameters(), 0.0, opt, k, False)
+                assert step.looped is (k == 0)
+            else:
+                opt.zero_grad()
+                eager = nn.losses.hinge([model(x) for x in batch], labels)
+                eager.backward()
+                opt.step()
+                loss = eager.data
+            losses.append(loss)
+        results.append((losses, model.a.data, model.b.data))
+    assert results[0] == results[1]
