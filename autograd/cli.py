@@ -39,7 +39,7 @@ __all__ = ["main"]
 
 PROG = "python -m valuegrad.autograd"
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-FORMATS = ("svg", "png", "dot")
+FORMATS = ("svg", "png", "dot", "html")
 
 _WITH_PARAMETER = " and ".join(f"{name}(x, {param})" for name, param in PARAMETERS.items())
 _EPILOG = f"""\
@@ -71,31 +71,28 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="{draw,grad}")
 
-    draw_command = commands.add_parser(
-        "draw",
-        help="draw the graph (after backward, so gradients show) to SVG, PNG or DOT",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    draw_command.add_argument("expression", help='e.g. "tanh(w*x + b)"')
-    draw_command.add_argument("assignments", nargs="*", metavar="name=value", help="e.g. x=2 w=-3 b=6.88")
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        """A subcommand taking an expression and its name=value assignments."""
+        sub = commands.add_parser(
+            name, help=help_text, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        sub.add_argument("expression", help='e.g. "tanh(w*x + b)"')
+        sub.add_argument("assignments", nargs="*", metavar="name=value", help="e.g. x=2 w=-3 b=6.88")
+        return sub
+
+    draw_command = command("draw", "draw the graph (after backward, so gradients show) to SVG, PNG, DOT or HTML")
     draw_command.add_argument("-o", "--output", help="file to write ('-' for standard output); default graph.FORMAT")
     draw_command.add_argument("--format", choices=FORMATS, help="output format; default from the -o suffix, else svg")
     draw_command.add_argument("--edge-labels", action="store_true", help="write the local derivative on each edge")
-    draw_command.add_argument("--rankdir", choices=RANKDIRS, default="LR", help="layout direction (default LR)")
+    draw_command.add_argument(
+        "--rankdir", choices=RANKDIRS, default="auto", help="layout direction (default auto: what fits a notebook)"
+    )
     draw_command.add_argument("--precision", type=int, default=4, help="decimals shown (default 4)")
     draw_command.add_argument(
         "--max-nodes", type=int, default=DEFAULT_MAX_NODES, help=f"refuse bigger graphs (default {DEFAULT_MAX_NODES})"
     )
 
-    grad_command = commands.add_parser(
-        "grad",
-        help="print the value and every partial derivative",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    grad_command.add_argument("expression", help='e.g. "tanh(w*x + b)"')
-    grad_command.add_argument("assignments", nargs="*", metavar="name=value", help="e.g. x=2 w=-3 b=6.88")
+    grad_command = command("grad", "print the value and every partial derivative")
     grad_command.add_argument("--json", action="store_true", help="print JSON (nan/inf as strings)")
     return parser
 

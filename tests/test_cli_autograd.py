@@ -274,3 +274,10 @@ def test_a_full_standard_output_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert result.stderr == (
         "python -m valuegrad.autograd: error: cannot write to standard output: No space left on device\n"
     )
+
+
+def test_draw_writes_an_html_page(tmp_path: Path) -> None:
+    result = run_module("draw", *NEURON, "-o", "graph.html", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "graph.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
