@@ -30,17 +30,21 @@ from valuegrad.autograd.engine import (
     topological_order,
     zero_grad,
 )
-from valuegrad.autograd.functional import grad, hessian, jacobian, value_and_grad
 
 if TYPE_CHECKING:
     from valuegrad.autograd.compiled import CompileError, jit
     from valuegrad.autograd.drawing import Graph, draw
+    from valuegrad.autograd.functional import grad, hessian, jacobian, value_and_grad
     from valuegrad.autograd.gradient_check import GradcheckError, gradcheck
     from valuegrad.autograd.player import draw_backward
 
-# Drawing (graphviz, subprocess) and gradient checking load on first use: `import valuegrad.autograd`
-# stays a few milliseconds, which is most of a short script's start-up.
+# The transforms, drawing (graphviz, subprocess), gradient checking and the jit load on first
+# use: `import valuegrad.autograd` stays a few milliseconds, most of a short script's start-up.
 _LAZY = {
+    "grad": "valuegrad.autograd.functional",
+    "hessian": "valuegrad.autograd.functional",
+    "jacobian": "valuegrad.autograd.functional",
+    "value_and_grad": "valuegrad.autograd.functional",
     "CompileError": "valuegrad.autograd.compiled",
     "jit": "valuegrad.autograd.compiled",
     "Graph": "valuegrad.autograd.drawing",

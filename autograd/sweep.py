@@ -264,7 +264,7 @@ def adjoints(root: Value, seed: Any, create_graph: bool) -> dict[Value, Any]:
     with _cycle_collector_paused():
         for _ in _sweep(adj, _depth_first(root, leaves=False), create_graph, checked, steps=False):
             pass
-        for node in [n for n in adj if n._extra is not None and not n._parents]:
+        for node in [n for n in adj if n._extra is not None and "hooks" in n._extra and not n._parents]:
             _run_hooks(node, adj)  # a leaf's adjoint is complete only once every node is done
     return adj
 

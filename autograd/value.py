@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from valuegrad.autograd import _ieee, _modes, ops
 from valuegrad.autograd._modes import ANOMALY, NO_GRAD, STATE, Scope
@@ -82,6 +82,13 @@ def _reflected(op: Op) -> Callable[[Value, Number], Value]:
     return method
 
 
+if TYPE_CHECKING:
+    import weakref
+
+# Value -> owning module's path, for parameters only (see Value.module_path); made on first use.
+_MODULE_PATHS: weakref.WeakKeyDictionary[Value, str] | None = None
+
+
 class Value:
     """A scalar that remembers how it was computed.
 
@@ -92,7 +99,7 @@ class Value:
     (-4.0, -2.0, 2.0)
     """
 
-    __slots__ = ("__weakref__", "_ctx", "_extra", "_module", "_op", "_parents", "_scope", "data", "grad", "label")
+    __slots__ = ("__weakref__", "_ctx", "_extra", "_op", "_parents", "_scope", "data", "grad", "label")
 
     data: float
     grad: float
@@ -100,7 +107,6 @@ class Value:
     _parents: tuple[Value, ...]
     _op: Op | None
     _ctx: Any
-    _module: str | None  # dotted path of the nn module that made this value; read by drawing
     _scope: Scope | None  # the innermost scope open when this value was made
     _extra: dict[str, Any] | None  # rarely used: hooks, anomaly trace, differentiable grad
 
@@ -126,7 +132,6 @@ class Value:
         self._parents = ()
         self._op = None
         self._ctx = None
-        self._module = None
         mode, self._scope = STATE.get()
         self._extra = None
         if mode & ANOMALY:
@@ -166,12 +171,24 @@ class Value:
 
     @property
     def module_path(self) -> str | None:
-        """Dotted path of the ``nn`` module that made this value (``'MLP.layers.0.neurons.3'``), if any."""
-        return self._module
+        """Dotted path of the ``nn`` module that owns this parameter (``'MLP.layers.0.neurons.3'``), if any.
+
+        Kept in a weak side table, not in a slot: only parameters have one, and a slot would
+        cost every node of every graph 8 bytes.
+        """
+        return None if _MODULE_PATHS is None else _MODULE_PATHS.get(self)
 
     @module_path.setter
     def module_path(self, path: str | None) -> None:
-        self._module = path
+        global _MODULE_PATHS
+        if _MODULE_PATHS is None:
+            import weakref
+
+            _MODULE_PATHS = weakref.WeakKeyDictionary()
+        if path is None:
+            _MODULE_PATHS.pop(self, None)
+        else:
+            _MODULE_PATHS[self] = path
 
     @property
     def grad_value(self) -> Value | None:
@@ -359,7 +376,6 @@ def node(data: float, parents: tuple[Value, ...], op: Op, ctx: Any) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = None
-    out._module = None
     mode, out._scope = STATE.get()
     out._extra = None
     if mode:

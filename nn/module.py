@@ -88,6 +88,13 @@ class Module:
         self.path  # noqa: B018 - sets the defaults for a subclass that skipped super().__init__()
         return self._label
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """After pickle or deepcopy: restore the attributes, then re-tag the parameters (their owner's
+        path lives in a side table keyed by the Value, which a copy does not carry)."""
+        self.__dict__.update(state)
+        for name, member in self._members():
+            self._attach(name, member)
+
     def _set_path(self, path: str, label: str) -> None:
         """Re-root this module (and everything under it) at ``path``, re-tagging parameters."""
         object.__setattr__(self, "_path", path)

@@ -427,3 +427,15 @@ def test_layering_autograd_never_imports_nn_and_nn_imports_plots_lazily() -> Non
     repo = str(Path(__file__).resolve().parent.parent)
     done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_pickled_and_copied_models_keep_their_parameters_owners() -> None:
+    """A parameter's owner lives in a side table keyed by the Value; a copy re-tags its parameters."""
+    import copy
+    import pickle
+
+    model = nn.MLP(2, [2, 1], rng=0)
+    owners = [p.module_path for p in model.parameters()]
+    assert owners[0] == "MLP.layers.0.neurons.0"
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert [p.module_path for p in twin.parameters()] == owners
