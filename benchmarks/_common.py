@@ -12,6 +12,7 @@ import math
 import random
 import sys
 import threading
+import time
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
@@ -101,3 +102,13 @@ def product_tree(leaves: list[Any]) -> Any:
     while len(level) > 1:
         level = [level[i] * level[i + 1] for i in range(0, len(level), 2)]
     return level[0]
+
+
+def time_backward(value_class: Callable[[float], Any], n: int) -> dict[str, Any]:
+    """backward() alone on a product tree of n leaves (n - 1 binary nodes) made of ``value_class``: cost per node."""
+    rng = random.Random(SEED)
+    y = product_tree([value_class(rng.uniform(0.99, 1.01)) for _ in range(n)])
+    t0 = time.perf_counter()
+    y.backward()
+    elapsed = time.perf_counter() - t0
+    return {"time_s": elapsed, "per_node_s": elapsed / (2 * n - 1)}

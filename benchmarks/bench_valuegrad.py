@@ -38,7 +38,7 @@ from _common import (
     emit,
     learning_rate,
     moons,
-    product_tree,
+    time_backward,
 )
 
 from valuegrad import autograd
@@ -226,13 +226,8 @@ def run_widesum(n: int) -> dict[str, Any]:
 
 
 def run_backward(n: int) -> dict[str, Any]:
-    """backward() alone on a product tree of n leaves (n - 1 Value*Value nodes): cost per node."""
-    rng = random.Random(SEED)
-    y = product_tree([Value(rng.uniform(0.99, 1.01)) for _ in range(n)])
-    t0 = time.perf_counter()
-    y.backward()
-    elapsed = time.perf_counter() - t0
-    return {"time_s": elapsed, "per_node_s": elapsed / (2 * n - 1)}
+    """backward() alone on a product tree of n leaves: cost per node (see ``_common.time_backward``)."""
+    return time_backward(Value, n)
 
 
 def run_replay(n: int, repeats: int) -> dict[str, Any]:
