@@ -1,8 +1,19 @@
 """Modes and scopes: what every new node reads when it is made, held in ONE ContextVar.
 
-A node reads ``(mode bits, innermost scope)`` with a single lookup, so ``no_grad``,
-``detect_anomaly`` and ``scope(...)`` cost one ``ContextVar.get`` per node together.
-A ContextVar (not a global) keeps each thread and async task's modes its own.
+A node reads one ``State`` (mode bits, innermost scope) with a single lookup, so
+``no_grad``, ``detect_anomaly`` and ``scope(...)`` cost one ``ContextVar.get`` per node
+together. A ContextVar (not a global) keeps each thread and async task's modes its own.
+
+Two ways to change it, for two kinds of region:
+
+* ``no_grad``, ``scope(...)`` and the other context managers may span a ``yield`` or an
+  ``await``, so they bind a new ``State`` (``ContextVar.set``/``reset``): other tasks keep theirs.
+* A synchronous call that cannot be suspended (``nn.Module.__call__``, thousands per training
+  step) rewrites ``scope`` in place on a ``State`` its thread owns (``owned_state()``) and
+  puts it back in a ``finally``, at a third of the cost of a set/reset pair. Ownership is
+  checked per call, so two threads never rewrite one ``State``. (A thread that runs in a
+  copy of another thread's context may, outside any module call of its own, see the
+  other thread's module scope on the nodes it makes: drawing metadata only, never modes.)
 
 Transform levels (``grad`` inside ``grad``) live in a second ContextVar that only the
 transforms read, never node creation.
@@ -14,11 +25,12 @@ import contextlib
 import contextvars
 import functools
 import os
+from _thread import get_ident
 from typing import Any, Callable, Generator, Iterator, Sequence, TypeVar
 
 from valuegrad.autograd import _checks as checks
 
-__all__ = ["Scope", "current_scope", "detect_anomaly", "enable_grad", "no_grad", "scope"]
+__all__ = ["Scope", "State", "current_scope", "detect_anomaly", "enable_grad", "no_grad", "scope"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -57,8 +69,33 @@ class Scope:
         return f"Scope({' / '.join(s.label for s in self.path())!r})"
 
 
-#: (mode bits, innermost open scope): everything node creation reads, in one lookup.
-STATE: contextvars.ContextVar[tuple[int, Scope | None]] = contextvars.ContextVar("valuegrad_state", default=(0, None))
+class State:
+    """Everything node creation reads, in one lookup: mode bits and the innermost open scope.
+
+    ``thread`` is the thread allowed to rewrite ``scope`` in place (see the module
+    docstring); the shared default has none, so nobody rewrites it.
+    """
+
+    __slots__ = ("mode", "scope", "thread")
+
+    def __init__(self, mode: int, scope: Scope | None, thread: int | None) -> None:
+        self.mode = mode
+        self.scope = scope
+        self.thread = thread
+
+
+# The default is shared by every context but never rewritten: no thread owns it (B039's worry).
+STATE: contextvars.ContextVar[State] = contextvars.ContextVar("valuegrad_state", default=State(0, None, None))  # noqa: B039
+
+
+def owned_state() -> State:
+    """This context's ``State``, first bound to a private copy if another thread (or nobody) owns it."""
+    state = STATE.get()
+    if state.thread != get_ident():
+        state = State(state.mode, state.scope, get_ident())
+        STATE.set(state)  # for the rest of this context, like a thread's first no_grad()
+    return state
+
 
 #: How many function transforms (grad, hessian, ...) enclose the current code.
 LEVEL: contextvars.ContextVar[int] = contextvars.ContextVar("valuegrad_level", default=0)
@@ -66,7 +103,7 @@ LEVEL: contextvars.ContextVar[int] = contextvars.ContextVar("valuegrad_level", d
 
 def current_scope() -> Scope | None:
     """The innermost open scope, or None."""
-    return STATE.get()[1]
+    return STATE.get().scope
 
 
 @contextlib.contextmanager
@@ -80,9 +117,9 @@ def scope(label: str, *, key: object = None) -> Iterator[Scope]:
     >>> h.scope.label
     't = 1'
     """
-    mode, enclosing = STATE.get()
-    opened = Scope(label, enclosing, key)
-    token = STATE.set((mode, opened))
+    state = STATE.get()
+    opened = Scope(label, state.scope, key)
+    token = STATE.set(State(state.mode, opened, get_ident()))
     try:
         yield opened
     finally:
@@ -113,11 +150,12 @@ class _ModeSwitch:
     _clear = 0
 
     def __init__(self) -> None:
-        self._tokens: list[contextvars.Token[tuple[int, Scope | None]]] = []
+        self._tokens: list[contextvars.Token[State]] = []
 
     def __enter__(self) -> None:
-        mode, opened = STATE.get()
-        self._tokens.append(STATE.set(((mode | self._set) & ~self._clear, opened)))
+        state = STATE.get()
+        mode = (state.mode | self._set) & ~self._clear
+        self._tokens.append(STATE.set(State(mode, state.scope, get_ident())))
 
     def __exit__(self, *exc: object) -> None:
         STATE.reset(self._tokens.pop())

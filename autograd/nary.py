@@ -64,17 +64,29 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0
             raise TypeError(f"autograd.dot: bias is a {type(bias).__name__}, expected a Value or a number")
         tail, start = (), b
     w_types, x_types = set(map(type, ws)), set(map(type, xs))
+    # Layouts built with tuple.__new__: a NamedTuple's own __new__ is a Python function that
+    # costs ~120 ns more, once per neuron per sample.
     if w_types == _JUST_VALUE:
         if x_types == _JUST_FLOAT:
-            return _dot_node((*ws, *tail), ops.DotConst((*xs, 1.0) if tail else tuple(xs), start))  # type: ignore[arg-type]
+            partials = (*xs, 1.0) if tail else tuple(xs)
+            return _dot_node((*ws, *tail), _layout(ops.DotConst, (partials, start)))  # type: ignore[arg-type]
         if x_types == _JUST_VALUE:
-            return _dot_node((*ws, *xs, *tail), ops.DotPaired(len(ws), start, (1.0,) if tail else ()))  # type: ignore[arg-type]
+            n = len(ws)
+            paired = _PAIRED_WITH_BIAS.get(n) if tail else None  # a hidden neuron's layout: one per width
+            if paired is None:
+                paired = _layout(ops.DotPaired, (n, start, (1.0,) if tail else ()))
+                if tail and n <= 4096:
+                    _PAIRED_WITH_BIAS[n] = paired
+            return _dot_node((*ws, *xs, *tail), paired)  # type: ignore[arg-type]
     elif w_types == _JUST_FLOAT and x_types == _JUST_VALUE:
-        return _dot_node((*xs, *tail), ops.DotConst((*ws, 1.0) if tail else tuple(ws), start))  # type: ignore[arg-type]
+        partials = (*ws, 1.0) if tail else tuple(ws)
+        return _dot_node((*xs, *tail), _layout(ops.DotConst, (partials, start)))  # type: ignore[arg-type]
     return _dot_mixed(ws, xs, tail, start)
 
 
 _JUST_VALUE, _JUST_FLOAT = {Value}, {float}
+_layout = tuple.__new__
+_PAIRED_WITH_BIAS: dict[int, ops.DotPaired] = {}  # immutable, so shared by every node of that width
 
 
 def _dot_node(parents: tuple[Value, ...], layout: ops.DotLayout) -> Value:

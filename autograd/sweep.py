@@ -260,7 +260,7 @@ def _cycle_collector_paused() -> Iterator[None]:
 def adjoints(root: Value, seed: Any, create_graph: bool) -> dict[Value, Any]:
     """This pass's adjoint of every node ``root`` depends on (root included)."""
     adj: dict[Value, Any] = {root: seed}
-    checked = bool(STATE.get()[0] & ANOMALY)
+    checked = bool(STATE.get().mode & ANOMALY)
     with _cycle_collector_paused():
         for _ in _sweep(adj, _depth_first(root, leaves=False), create_graph, checked, steps=False):
             pass
@@ -283,7 +283,7 @@ def backward_steps(root: Value, seed: Number = 1.0) -> Iterator[BackwardStep]:
     start = constant(seed)
     if start is None:
         raise TypeError(f"backward_steps(seed=...) takes a number, got {type(seed).__name__}")
-    checked = bool(STATE.get()[0] & ANOMALY)
+    checked = bool(STATE.get().mode & ANOMALY)
     yield from _sweep({root: start}, topological_order(root), False, checked, steps=True)
 
 

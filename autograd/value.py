@@ -132,9 +132,10 @@ class Value:
         self._parents = ()
         self._op = None
         self._ctx = None
-        mode, self._scope = STATE.get()
+        state = STATE.get()
+        self._scope = state.scope
         self._extra = None
-        if mode & ANOMALY:
+        if state.mode & ANOMALY:
             self._remember_creation()
 
     # ----------------------------------------------------------------- basics
@@ -376,8 +377,10 @@ def node(data: float, parents: tuple[Value, ...], op: Op, ctx: Any) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = None
-    mode, out._scope = STATE.get()
+    state = STATE.get()
+    out._scope = state.scope
     out._extra = None
+    mode = state.mode
     if mode:
         if mode & NO_GRAD:
             out._parents = ()

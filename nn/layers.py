@@ -20,7 +20,7 @@ from valuegrad.autograd import _checks as checks
 from valuegrad.autograd import max as value_max
 from valuegrad.nn.activations import ACTIVATIONS, check_activation, prelu
 from valuegrad.nn.init import RngLike, make_rng, resolve_init
-from valuegrad.nn.module import Module
+from valuegrad.nn.module import Module, call_all
 
 __all__ = ["MLP", "RBF", "Layer", "Maxout", "Neuron", "Unit"]
 
@@ -132,7 +132,7 @@ class Maxout(Module):
         return _size(config.get("pieces", 2), "pieces", cls.__name__) * (nin + 1)
 
     def forward(self, x: Input) -> Value:
-        return value_max([piece(x) for piece in self.pieces])
+        return value_max(call_all(self.pieces, x))
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "pieces": self.num_pieces}
@@ -220,7 +220,7 @@ class Layer(Module):
         return None if count is None else nout * count
 
     def forward(self, x: Input) -> list[Value]:
-        return [neuron(x) for neuron in self.neurons]
+        return call_all(self.neurons, x)
 
     def config(self) -> dict[str, Any]:
         options = {k: v for k, v in self.neurons[0].config().items() if k != "nin"}

@@ -38,6 +38,8 @@ def _as_value(x: object, what: str) -> Value:
 
 def _score(output: Any, i: int, loss: str) -> Value:
     """The single score of sample ``i``: a Value, a number, or a one-element list of either."""
+    if output.__class__ is Value:  # the usual case, before any message is formatted
+        return output  # type: ignore[no-any-return]
     if isinstance(output, (list, tuple)):
         if len(output) != 1:
             raise ValueError(
@@ -84,6 +86,8 @@ def _reduce(terms: list[Value], reduction: str, loss: str) -> Value:
 
 
 def _label_sign(y: object, i: int, loss: str) -> float:
+    if (y.__class__ is float or y.__class__ is int) and y in (1.0, -1.0, 0.0):  # before formatting a message
+        return 1.0 if y > 0.0 else -1.0  # type: ignore[operator]
     label = _number(y, f"{loss}: label of sample {i}")
     if label in (1.0, -1.0, 0.0):
         return 1.0 if label > 0.0 else -1.0

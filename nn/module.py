@@ -1,9 +1,10 @@
 """``Module``: the base class that finds a model's parameters, names them, and scopes its calls.
 
 As in PyTorch, a module defines ``forward`` and is called: ``Module.__call__`` runs ``forward``
-inside ``autograd.scope(label, key=self)``, so every node the call makes carries the module's
-scope (``v.scope``, nested in its parent's) and a drawing can group nodes module by module
-without any tag written by hand.
+inside a fresh scope (as ``autograd.scope(label, key=self)`` would open, only cheaper), so every
+node the call makes carries the module's scope (``v.scope``, nested in its parent's) and a
+drawing can group nodes module by module without any tag written by hand. ``call_all`` calls
+a list of modules on one input (a layer's units) the same way.
 
 A module's public attributes define its structure, in the order they were set:
 
@@ -27,18 +28,16 @@ its paths and labels under the parent's (``Net.body.layers.0``).
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Iterator, Mapping
+from _thread import get_ident
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from valuegrad.autograd import Value
 from valuegrad.autograd import _checks as checks
 from valuegrad.autograd import zero_grad as zero_graph_grads
+from valuegrad.autograd._modes import STATE, Scope, owned_state
 
-# Entering a scope is done here with the engine's state ContextVar directly, not through the
-# ``scope()`` context manager: a generator-based manager costs ~1.5 µs, paid by every unit
-# of every sample (3,700 times in one moons step).
-from valuegrad.autograd._modes import STATE, Scope
-
-_new_scope = object.__new__
+_new_scope = object.__new__  # Scope's slots are filled here: its constructor's check costs more than the rest
+_NOTHING: Any = object()  # the default of __call__'s first argument, so forward() may take none
 
 
 class Module:
@@ -179,17 +178,24 @@ class Module:
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, x: Any = _NOTHING, /, *more: Any) -> Any:
         # A fresh scope per call: two calls of one module share the key but are told apart.
-        # (Scope's fields set directly: its constructor's check costs more than the rest here.)
-        mode, parent = STATE.get()
+        # Opened in place on this thread's State (see _modes), not with scope(): a ContextVar
+        # set/reset pair would cost more than the rest of a call, 3,700 calls per moons step.
+        state = STATE.get()
+        if state.thread != get_ident():
+            state = owned_state()
+        parent = state.scope
         opened = _new_scope(Scope)
         opened.label, opened.parent, opened.key = self._label, parent, self
-        token = STATE.set((mode, opened))
+        state.scope = opened
         try:
-            return self.forward(*args)
+            if more:
+                return self.forward(x, *more)
+            # One argument without *args: CPython then runs forward without a C-level call.
+            return self.forward(x) if x is not _NOTHING else self.forward()
         finally:
-            STATE.reset(token)
+            state.scope = parent
 
     # ---------------------------------------------------------------- state
 
@@ -259,6 +265,40 @@ class Module:
         except NotImplementedError:
             arguments = ""
         return f"{type(self).__name__}({arguments})"
+
+
+_module_call = Module.__call__
+
+
+def call_all(modules: Sequence[Module], x: Any) -> list[Any]:
+    """``[m(x) for m in modules]``: the same nodes, scopes and errors, one State lookup for the lot.
+
+    A layer's units make nine in ten module calls of a training step; calling their
+    ``forward`` here saves each unit the call through ``__call__`` (~0.2 µs, 6 % of a
+    moons step). ``test_call_all_equals_calling_each_module`` holds the two together.
+    A module whose class overrides ``__call__`` is called through it.
+    """
+    state = STATE.get()
+    if state.thread != get_ident():
+        state = owned_state()
+    parent = state.scope
+    outputs = []
+    plain: type = Module  # the last class seen whose __call__ is Module's (checked once per class)
+    try:
+        for module in modules:
+            if module.__class__ is not plain:
+                if module.__class__.__call__ is not _module_call:
+                    state.scope = parent
+                    outputs.append(module(x))
+                    continue
+                plain = module.__class__
+            opened = _new_scope(Scope)
+            opened.label, opened.parent, opened.key = module._label, parent, module
+            state.scope = opened
+            outputs.append(module.forward(x))
+    finally:
+        state.scope = parent
+    return outputs
 
 
 def clear_gradients(params: Iterable[Value]) -> None:
