@@ -1,9 +1,13 @@
 """Where valuegrad's moons training step spends its time: cProfile, plus GC time via ``gc.callbacks``.
 
-Usage: ``python benchmarks/profile_moons.py [--steps K] [--impl auto|nn|local] [--top N]``
+Usage: ``python benchmarks/profile_moons.py [--steps K] [--impl auto|nn|local] [--top N] [--blocks B]``
 (``make profile``). Runs the same step as ``bench_valuegrad.py moons``: first ``K`` steps
 un-profiled with a ``gc.callbacks`` timer (so the GC share is not distorted by the profiler),
 then ``K`` steps under cProfile, and prints the top functions by own time (tottime).
+
+With the ``nn`` model it then measures what ``Module.__call__`` (a scope per call, then
+``forward``) costs a step, against calling ``forward`` directly: ``B`` pairs of blocks in one
+process, the two orders alternating, so machine drift hits both sides alike.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=15)
     parser.add_argument("--impl", choices=["auto", "nn", "local"], default="auto")
     parser.add_argument("--top", type=int, default=20)
+    parser.add_argument("--blocks", type=int, default=40, help="paired blocks for the Module.__call__ cost (0: skip)")
     args = parser.parse_args()
     impl = args.impl if args.impl != "auto" else ("nn" if nn_available() else "local")
     xs, ys = moons()
@@ -78,6 +83,40 @@ def main() -> None:
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
     print(f"\ncProfile, {args.steps} more steps, top {args.top} by tottime:")
     print(out.getvalue().split("\n\n", 1)[-1].rstrip())
+    if impl == "nn" and args.blocks:
+        call_cost(xs, ys, args.blocks)
+
+
+def call_cost(xs: list[list[float]], ys: list[float], blocks: int, steps: int = 8) -> None:
+    """Step time with modules called (scoped) over step time with ``forward`` called directly."""
+    import valuegrad.nn.layers as layers
+    from valuegrad.nn.module import Module
+
+    scoped = (Module.__call__, layers.call_all)
+
+    def direct_call(self: Module, x: object) -> object:  # the least a call can cost: forward, nothing else
+        return self.forward(x)
+
+    direct = (direct_call, lambda modules, x: [m.forward(x) for m in modules])
+    step = nn_moons_step(xs, ys)
+    ratios = []
+    for block in range(blocks):
+        best = {}
+        for name, (call, call_all) in sorted({"scoped": scoped, "direct": direct}.items(), reverse=block % 2 == 1):
+            Module.__call__, layers.call_all = call, call_all  # type: ignore[method-assign]
+            times = []
+            for k in range(steps):
+                start = time.process_time()
+                step(k)
+                times.append(time.process_time() - start)
+            best[name] = min(times)
+        Module.__call__, layers.call_all = scoped  # type: ignore[method-assign]
+        ratios.append(best["scoped"] / best["direct"])
+    ratios.sort()
+    print(f"\nModule.__call__ -> forward (a scope per call) vs forward called directly, {blocks} paired blocks:")
+    print(
+        f"  cost {ratios[len(ratios) // 2] - 1:+.1%} of a step (median; range {ratios[0] - 1:+.1%} to {ratios[-1] - 1:+.1%})"
+    )
 
 
 if __name__ == "__main__":
