@@ -113,10 +113,9 @@ def call_cost(xs: list[list[float]], ys: list[float], blocks: int, steps: int = 
         Module.__call__, layers.call_all = scoped  # type: ignore[method-assign]
         ratios.append(best["scoped"] / best["direct"])
     ratios.sort()
+    median, low, high = ratios[len(ratios) // 2] - 1, ratios[0] - 1, ratios[-1] - 1
     print(f"\nModule.__call__ -> forward (a scope per call) vs forward called directly, {blocks} paired blocks:")
-    print(
-        f"  cost {ratios[len(ratios) // 2] - 1:+.1%} of a step (median; range {ratios[0] - 1:+.1%} to {ratios[-1] - 1:+.1%})"
-    )
+    print(f"  cost {median:+.1%} of a step (median; range {low:+.1%} to {high:+.1%})")
 
 
 if __name__ == "__main__":
