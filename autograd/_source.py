@@ -44,6 +44,25 @@ def number(x: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+def _arithmetic(symbol: str) -> tuple[Callable[[Sym, Any], Sym], Callable[[Sym, Any], Sym]]:
+    """``Sym``'s operator and its reflected twin for ``symbol``: both write the expression."""
+
+    def forward(self: Sym, other: Any) -> Sym:
+        return _binary(self, symbol, other)
+
+    def reflected(self: Sym, other: Any) -> Sym:
+        return _binary(other, symbol, self)
+
+    return forward, reflected
+
+
+def _comparison(symbol: str) -> Callable[[Sym, Any], bool]:
+    def compare(self: Sym, other: Any) -> bool:
+        return _decide(self, symbol, other)
+
+    return compare
+
+
 class Sym:
     """A placeholder for a float in generated code: operators build expression text."""
 
@@ -56,46 +75,15 @@ class Sym:
     def __repr__(self) -> str:
         return f"Sym({self.text!r})"
 
-    # Arithmetic writes text.
-    def __add__(self, other: Any) -> Sym:
-        return _binary(self, "+", other)
-
-    def __radd__(self, other: Any) -> Sym:
-        return _binary(other, "+", self)
-
-    def __sub__(self, other: Any) -> Sym:
-        return _binary(self, "-", other)
-
-    def __rsub__(self, other: Any) -> Sym:
-        return _binary(other, "-", self)
-
-    def __mul__(self, other: Any) -> Sym:
-        return _binary(self, "*", other)
-
-    def __rmul__(self, other: Any) -> Sym:
-        return _binary(other, "*", self)
+    # Arithmetic writes text; comparisons are branch points of the current exploration.
+    __add__, __radd__ = _arithmetic("+")
+    __sub__, __rsub__ = _arithmetic("-")
+    __mul__, __rmul__ = _arithmetic("*")
+    __lt__, __le__, __gt__, __ge__ = map(_comparison, ("<", "<=", ">", ">="))
+    __eq__, __ne__ = map(_comparison, ("==", "!="))  # type: ignore[assignment]
 
     def __neg__(self) -> Sym:
         return Sym(f"-{operand(self)}")
-
-    # Comparisons are branch points of the current exploration.
-    def __lt__(self, other: Any) -> bool:
-        return _decide(self, "<", other)
-
-    def __le__(self, other: Any) -> bool:
-        return _decide(self, "<=", other)
-
-    def __gt__(self, other: Any) -> bool:
-        return _decide(self, ">", other)
-
-    def __ge__(self, other: Any) -> bool:
-        return _decide(self, ">=", other)
-
-    def __eq__(self, other: Any) -> bool:  # type: ignore[override]
-        return _decide(self, "==", other)
-
-    def __ne__(self, other: Any) -> bool:  # type: ignore[override]
-        return _decide(self, "!=", other)
 
     __hash__ = object.__hash__
 

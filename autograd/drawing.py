@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,6 @@ __all__ = [
     "GraphTooLargeError",
     "RenderError",
     "draw",
-    "draw_dot",
     "format_number",
     "html_text",
     "tidy_svg",
@@ -239,49 +238,6 @@ def _smaller_levels(root: Value, params: frozenset[Value], max_nodes: int | None
     return [(level, count) for level, count in counts if max_nodes is None or count <= max_nodes]
 
 
-def draw_dot(
-    root: Value,
-    *,
-    grads: Mapping[Value, float] | None = None,
-    number_width: int | None = None,
-    caption: str | None = None,
-    focus: Value | None = None,
-    rankdir: str = "auto",
-    show_data: bool = True,
-    show_grad: bool = True,
-    edge_labels: bool = False,
-    precision: int = 4,
-    collapse: int | str | None = "auto",
-    max_nodes: int | None = DEFAULT_MAX_NODES,
-    highlight: Value | Iterable[Value] = (),
-    params: Value | Iterable[Value] = (),
-    legend: bool = True,
-) -> DotDrawing:
-    """The DOT text of ``root``'s drawing with the ids of the player contract (see ``drawing_dot``).
-
-    Takes ``draw``'s options, plus: ``grads`` to show instead of ``.grad`` (a Value missing
-    from it shows ``?``), ``number_width`` to reserve characters in every number cell,
-    ``caption`` written above the graph, and ``focus`` outlined with its op and in-edges.
-    The returned ``DotDrawing`` has ``.source``, ``.values`` (node ``v{n}`` is ``values[n]``),
-    ``.node_of`` (Value -> id) and ``.number_width``.
-    """
-    root = _check_root(root, "draw")
-    options = _check_options(rankdir, show_data, show_grad, edge_labels, precision, collapse, max_nodes, legend)
-    chosen_params = _members(params, root, "params")
-    marked = _members(highlight, root, "highlight")
-    structure, options, note = _structure(root, chosen_params, options, collapse, max_nodes)
-    return dot_text(
-        structure,
-        options,
-        grads=grads,
-        highlight=marked,
-        focus=focus,
-        caption=caption,
-        note=note,
-        number_width=number_width,
-    )
-
-
 # ------------------------------------------------------------------ public API
 
 
@@ -313,19 +269,12 @@ def draw(
     ``highlight`` outlines the given Values in red; ``params`` colours the given leaves
     as parameters (``nn`` parameters are recognised without it); ``legend`` names the colours.
     """
-    drawing = draw_dot(
-        root,
-        rankdir=rankdir,
-        show_data=show_data,
-        show_grad=show_grad,
-        edge_labels=edge_labels,
-        precision=precision,
-        collapse=collapse,
-        max_nodes=max_nodes,
-        highlight=highlight,
-        params=params,
-        legend=legend,
-    )
+    root = _check_root(root, "draw")
+    options = _check_options(rankdir, show_data, show_grad, edge_labels, precision, collapse, max_nodes, legend)
+    chosen_params = _members(params, root, "params")
+    marked = _members(highlight, root, "highlight")
+    structure, options, note = _structure(root, chosen_params, options, collapse, max_nodes)
+    drawing = dot_text(structure, options, highlight=marked, note=note)
     return Graph(drawing)
 
 

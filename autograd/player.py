@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ CAPTION_MIN_PX = 11  # a saved frame's caption, at least, is readable in a 1000 
 NBSP = "\u00a0"  # pads the monospace number cells; a plain space would collapse in SVG text
 
 
+@dataclass(frozen=True, eq=False)
 class BackwardFrame:
     """One step of the walkthrough: ``node`` was processed (its adjoint is final).
 
@@ -40,21 +42,12 @@ class BackwardFrame:
     ``contributions`` are the terms this step added, ``caption`` says it in words and numbers.
     """
 
-    def __init__(
-        self,
-        walk: Walkthrough,
-        step: int,
-        node: Value,
-        adjoints: dict[Value, float],
-        contributions: tuple[Contribution, ...],
-        caption: str,
-    ) -> None:
-        self._walk = walk
-        self.step = step
-        self.node = node
-        self.adjoints = adjoints
-        self.contributions = contributions
-        self.caption = caption
+    step: int
+    node: Value
+    adjoints: dict[Value, float]
+    contributions: tuple[Contribution, ...]
+    caption: str
+    _walk: Walkthrough = field(repr=False, compare=False)  # draws the frame, with the shared layout
 
     def svg(self) -> str:
         """This frame as a standalone SVG (the shared layout, this frame's numbers and caption)."""
@@ -145,7 +138,7 @@ class Walkthrough:
                 steps.append((step.node, step.adjoint, previous, tuple(terms)))
         total, precision = len(steps), self._options.precision
         return [
-            BackwardFrame(self, k, node, snapshot, terms, caption(k, total, node, g, terms, self._names, precision))
+            BackwardFrame(k, node, snapshot, terms, caption(k, total, node, g, terms, self._names, precision), self)
             for k, (node, g, snapshot, terms) in enumerate(steps)
         ]
 

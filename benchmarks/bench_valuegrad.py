@@ -150,16 +150,18 @@ def compiled_moons_step(xs: list[list[float]], ys: list[float]) -> Step:
     in the one call, so the whole step is reported as forward.
     """
     import valuegrad.nn as nn
-    from valuegrad.nn.compiled import CompiledTrainStep
+    from valuegrad.nn.compiled import CompiledGradients
+    from valuegrad.nn.train import Training
 
     model = nn.MLP(2, MOONS_HIDDEN, init="uniform", rng=random.Random(SEED))
     params = model.parameters()
     optimizer = nn.optim.SGD(params, lr=1.0, schedule=nn.optim.linear_schedule(1.0, 0.1, 100))
-    train_step = CompiledTrainStep()
+    training = Training(model, nn.losses.hinge, None, params, MOONS_ALPHA, optimizer)
+    gradients = CompiledGradients()
 
     def step(k: int) -> tuple[float, float, float, float]:
         t0 = time.perf_counter()
-        loss, _, _ = train_step(model, xs, ys, nn.losses.hinge, None, params, MOONS_ALPHA, optimizer, k, False)
+        loss, _, _ = training.step(gradients, xs, ys, k, False)
         return time.perf_counter() - t0, 0.0, 0.0, loss
 
     return step

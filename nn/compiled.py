@@ -18,21 +18,19 @@ several outputs) or that disagrees is compiled whole instead: the whole batch's 
 
 from __future__ import annotations
 
-import math
 import time
-from typing import Any, Callable
+from typing import Any
 
 from valuegrad.autograd import Value
 from valuegrad.autograd.compiled import Compiled, Example, NotLoopable, jit
-from valuegrad.nn import losses as losses_module
-from valuegrad.nn.module import Module
 from valuegrad.nn.optim import Optimizer
+from valuegrad.nn.train import Training, refuse_divergence
 
-__all__ = ["CompiledTrainStep"]
+__all__ = ["CompiledGradients"]
 
 
-class CompiledTrainStep:
-    """Callable like ``train._train_step``: one optimizer step on one batch, replayed from compiled code."""
+class CompiledGradients:
+    """Like ``train.eager_gradients``: one batch's loss, outputs and ``.grad``, replayed from compiled code."""
 
     def __init__(self) -> None:
         self.example: Example | None = None  # one example's generator, when the model can be looped
@@ -41,53 +39,25 @@ class CompiledTrainStep:
         self.looped: bool | None = None  # decided at the first step
         self.first_step_seconds: float | None = None  # the first step: tracing, compiling, the eager check
 
-    def __call__(
-        self,
-        model: Module,
-        inputs: list[Any],
-        targets: list[Any],
-        loss_fn: Callable[..., Value],
-        accuracy_fn: Callable[..., float] | None,
-        params: list[Value],
-        l2: float,
-        optimizer: Optimizer,
-        step: int,
-        snapshot: bool,
-    ) -> tuple[float, float | None, dict[str, float] | None]:
-        def batch_loss(outputs: list[Any], wanted: Any) -> Value:
-            data_loss = loss_fn(outputs, wanted)
-            return data_loss + losses_module.l2(params, l2) if l2 else data_loss
-
+    def __call__(self, training: Training, inputs: list[Any], targets: list[Any], step: int) -> tuple[float, list[Any]]:
         started = time.perf_counter()
         if self.looped is None:
-            self.looped = self._try_looping(model, inputs, targets, batch_loss, optimizer)
+            self.looped = self._try_looping(training, inputs, targets)
         if self.looped:
             try:
-                loss, outputs = self._looped_step(inputs, targets, optimizer)
+                loss, outputs = self._looped_step(inputs, targets, training.optimizer)
             except NotLoopable:  # a batch of another shape of example: compile whole from now on
                 self.looped = False
         if not self.looped:
-            loss, outputs = self._whole_step(model, inputs, targets, batch_loss, optimizer)
+            loss, outputs = self._whole_step(training, inputs, targets)
         if self.first_step_seconds is None:
             self.first_step_seconds = time.perf_counter() - started
-        if not math.isfinite(loss):
-            raise FloatingPointError(
-                f"fit: the loss became {loss} at step {step}; training diverged -- lower the learning rate"
-            )
-        before = model.state_dict() if snapshot else None
-        optimizer.step()
-        accuracy = accuracy_fn(outputs, targets) if accuracy_fn is not None else None
-        return loss, accuracy, before
+        refuse_divergence(loss, step)
+        return loss, outputs
 
-    def _try_looping(
-        self,
-        model: Module,
-        inputs: list[Any],
-        targets: list[Any],
-        batch_loss: Callable[..., Value],
-        optimizer: Optimizer,
-    ) -> bool:
+    def _try_looping(self, training: Training, inputs: list[Any], targets: list[Any]) -> bool:
         """Compile one example and the head; keep them if their gradients are the eager ones, bit for bit."""
+        model, batch_loss, optimizer = training.model, training.batch_loss, training.optimizer
         if not inputs:
             return False
         try:
@@ -121,14 +91,8 @@ class CompiledTrainStep:
         example.accumulate([s.send(g) for s, g in zip(reversed(steps), reversed(slopes))])
         return loss, outputs
 
-    def _whole_step(
-        self,
-        model: Module,
-        inputs: list[Any],
-        targets: list[Any],
-        batch_loss: Callable[..., Value],
-        optimizer: Optimizer,
-    ) -> tuple[float, list[Any]]:
+    def _whole_step(self, training: Training, inputs: list[Any], targets: list[Any]) -> tuple[float, list[Any]]:
+        model, batch_loss = training.model, training.batch_loss
         if self.compiled is None:
 
             def whole(batch: list[Any], wanted: Any) -> tuple[Value, list[Any]]:
@@ -136,6 +100,6 @@ class CompiledTrainStep:
                 return batch_loss(outputs, wanted), outputs
 
             self.compiled = jit(whole, argnums=(), has_aux=True, static_argnums=(1,))
-        optimizer.zero_grad()
+        training.optimizer.zero_grad()
         (loss, outputs), _ = self.compiled(inputs, targets)  # adds the gradients into .grad
         return loss, outputs

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, Callable, Mapping, NamedTuple, Sequence, Union
 
 from valuegrad.autograd import Value, enable_grad, no_grad
 from valuegrad.autograd import _checks as checks
@@ -219,25 +219,16 @@ def fit(
     best: tuple[float, int, dict[str, float]] | None = None
     checks_since_best = 0
 
-    train_step = _compiled_step() if checks.flag(compile, "compile", "fit") else _train_step
+    training = Training(model, loss_fn, accuracy_fn, params, l2, optimizer)
+    gradients = _compiled_gradients() if checks.flag(compile, "compile", "fit") else eager_gradients
     bar = _progress_bar()(range(total_steps), desc="training", unit="step", disable=not progress, leave=True)
     try:
         for step in bar:
             indices = next(batches)
             snapshot = patience is not None and validation is None
             history.lr.append(optimizer.current_lr)
-            loss_value, batch_accuracy, before = train_step(
-                model,
-                [X[i] for i in indices],
-                [y[i] for i in indices],
-                loss_fn,
-                accuracy_fn,
-                params,
-                l2,
-                optimizer,
-                step,
-                snapshot,
-            )
+            batch = ([X[i] for i in indices], [y[i] for i in indices])
+            loss_value, batch_accuracy, before = training.step(gradients, *batch, step, snapshot)
             history.loss.append(loss_value)
             postfix = {"loss": f"{loss_value:.4f}"}
             if batch_accuracy is not None:
@@ -279,10 +270,10 @@ def fit(
     return history
 
 
-def _compiled_step() -> Callable[..., tuple[float, float | None, dict[str, float] | None]]:
-    from valuegrad.nn.compiled import CompiledTrainStep  # the compiler loads only when asked for
+def _compiled_gradients() -> Gradients:
+    from valuegrad.nn.compiled import CompiledGradients  # the compiler loads only when asked for
 
-    return CompiledTrainStep()
+    return CompiledGradients()
 
 
 def _progress_bar() -> Any:
@@ -302,37 +293,57 @@ def _progress_bar() -> Any:
     return auto_bar
 
 
-def _train_step(
-    model: Module,
-    inputs: list[Any],
-    targets: list[Any],
-    loss_fn: LossFn,
-    accuracy_fn: Accuracy | None,
-    params: list[Value],
-    l2: float,
-    optimizer: Optimizer,
-    step: int,
-    snapshot: bool,
-) -> tuple[float, float | None, dict[str, float] | None]:
-    """One optimizer step on one batch: (loss, batch accuracy, parameters before the step if ``snapshot``).
+StepResult = tuple[float, Union[float, None], Union[dict[str, float], None]]
+#: Fills the parameters' ``.grad`` for one batch, returns (loss, outputs): eager, or compiled replay.
+Gradients = Callable[["Training", list[Any], list[Any], int], tuple[float, list[Any]]]
 
-    The graph lives only inside this function, so it is freed as soon as it returns.
-    """
-    with enable_grad():  # training records even inside an enclosing no_grad (never a silent no-op)
-        outputs = [model(x) for x in inputs]
-        data_loss = _loss_value(loss_fn, outputs, targets)
-        total = data_loss + losses_module.l2(params, l2) if l2 else data_loss
-    if not math.isfinite(total.data):
+
+class Training(NamedTuple):
+    """What every step of one ``fit`` shares: the model, its loss, and how it learns."""
+
+    model: Module
+    loss_fn: LossFn
+    accuracy_fn: Accuracy | None
+    params: list[Value]
+    l2: float
+    optimizer: Optimizer
+
+    def batch_loss(self, outputs: list[Any], targets: Sequence[Any]) -> Value:
+        """The loss of a batch's outputs, plus the L2 penalty."""
+        data_loss = _loss_value(self.loss_fn, outputs, targets)
+        return data_loss + losses_module.l2(self.params, self.l2) if self.l2 else data_loss
+
+    def step(
+        self, gradients: Gradients, inputs: list[Any], targets: list[Any], step: int, snapshot: bool
+    ) -> StepResult:
+        """One optimizer step on one batch: (loss, batch accuracy, parameters before the step if ``snapshot``).
+
+        The training loss describes the parameters before this step, so they are kept first.
+        """
+        loss, outputs = gradients(self, inputs, targets, step)
+        before = self.model.state_dict() if snapshot else None
+        self.optimizer.step()
+        accuracy = self.accuracy_fn(outputs, targets) if self.accuracy_fn is not None else None
+        return loss, accuracy, before
+
+
+def refuse_divergence(loss: float, step: int) -> None:
+    """Stop at a non-finite loss, before it reaches the parameters."""
+    if not math.isfinite(loss):
         raise FloatingPointError(
-            f"fit: the loss became {total.data} at step {step}; training diverged -- lower the learning rate"
+            f"fit: the loss became {loss} at step {step}; training diverged -- lower the learning rate"
         )
-    optimizer.zero_grad()
+
+
+def eager_gradients(training: Training, inputs: list[Any], targets: list[Any], step: int) -> tuple[float, list[Any]]:
+    """Forward, loss and backward with the engine; the graph is freed when this returns."""
+    with enable_grad():  # training records even inside an enclosing no_grad (never a silent no-op)
+        outputs = [training.model(x) for x in inputs]
+        total = training.batch_loss(outputs, targets)
+    refuse_divergence(total.data, step)
+    training.optimizer.zero_grad()
     total.backward()
-    # The training loss describes the parameters before this step: keep them if asked.
-    before = model.state_dict() if snapshot else None
-    optimizer.step()
-    accuracy = accuracy_fn(outputs, targets) if accuracy_fn is not None else None
-    return total.data, accuracy, before
+    return total.data, outputs
 
 
 def _evaluate(

@@ -82,22 +82,23 @@ def _moons_model():
 @pytest.mark.skipif(not BIT_FOR_BIT, reason="3.12+: not bit for bit, so fit takes the whole-batch trace")
 def test_moons_step_loops_one_example_and_equals_eager_bit_for_bit():
     """The fast path itself (not the whole-batch fallback) must give the eager gradients and steps."""
-    from valuegrad.nn.compiled import CompiledTrainStep
+    from valuegrad.nn.compiled import CompiledGradients
+    from valuegrad.nn.train import Training
 
     X, y, model, params = _moons_model()
     _, _, twin, twin_params = _moons_model()
     opt, twin_opt = nn.optim.SGD(params, lr=0.5), nn.optim.SGD(twin_params, lr=0.5)
-    step = CompiledTrainStep()
+    gradients = CompiledGradients()
     for k in range(5):
-        loss, _, _ = step(model, X, y, nn.losses.hinge, None, params, 1e-4, opt, k, False)
+        loss, _, _ = Training(model, nn.losses.hinge, None, params, 1e-4, opt).step(gradients, X, y, k, False)
         twin_opt.zero_grad()
         eager_loss = nn.losses.hinge([twin(x) for x in X], y) + nn.losses.l2(twin_params, 1e-4)
         eager_loss.backward()
         twin_opt.step()
         assert loss == eager_loss.data
         assert [p.data for p in params] == [p.data for p in twin_params]
-    assert step.looped is True and step.compiled is None
-    assert step.example is not None and "def example(_inputs, _shared):" in step.example.source
+    assert gradients.looped is True and gradients.compiled is None
+    assert gradients.example is not None and "def example(_inputs, _shared):" in gradients.example.source
 
 
 def test_models_the_loop_cannot_express_are_refused_and_compiled_whole():
@@ -120,7 +121,8 @@ def test_models_the_loop_cannot_express_are_refused_and_compiled_whole():
         def parameters(self):
             return [self.w]
 
-    from valuegrad.nn.compiled import CompiledTrainStep
+    from valuegrad.nn.compiled import CompiledGradients
+    from valuegrad.nn.train import Training
 
     X, y = RECIPES["moons"].load(20, None, 0)
     results = []
@@ -128,9 +130,11 @@ def test_models_the_loop_cannot_express_are_refused_and_compiled_whole():
         model = Twice()
         opt = nn.optim.SGD(model.parameters(), lr=0.1)
         if compiled:
-            step = CompiledTrainStep()
-            loss, _, _ = step(model, X, y, nn.losses.hinge, None, model.parameters(), 0.0, opt, 0, False)
-            assert step.looped is False and step.compiled is not None
+            gradients = CompiledGradients()
+            loss, _, _ = Training(model, nn.losses.hinge, None, model.parameters(), 0.0, opt).step(
+                gradients, X, y, 0, False
+            )
+            assert gradients.looped is False and gradients.compiled is not None
         else:
             opt.zero_grad()
             eager = nn.losses.hinge([model(x) for x in X], y)
@@ -143,7 +147,8 @@ def test_models_the_loop_cannot_express_are_refused_and_compiled_whole():
 
 def test_a_batch_of_another_example_shape_falls_back_to_the_whole_trace():
     from valuegrad.autograd import Value
-    from valuegrad.nn.compiled import CompiledTrainStep
+    from valuegrad.nn.compiled import CompiledGradients
+    from valuegrad.nn.train import Training
 
     class Pair(nn.Module):
         def __init__(self) -> None:
@@ -161,12 +166,14 @@ def test_a_batch_of_another_example_shape_falls_back_to_the_whole_trace():
     for compiled in (True, False):
         model = Pair()
         opt = nn.optim.SGD(model.parameters(), lr=0.1)
-        step = CompiledTrainStep()
+        gradients = CompiledGradients()
         losses = []
         for k, batch in enumerate(batches):
             if compiled:
-                loss, _, _ = step(model, batch, labels, nn.losses.hinge, None, model.parameters(), 0.0, opt, k, False)
-                assert step.looped is (k == 0)
+                loss, _, _ = Training(model, nn.losses.hinge, None, model.parameters(), 0.0, opt).step(
+                    gradients, batch, labels, k, False
+                )
+                assert gradients.looped is (k == 0)
             else:
                 opt.zero_grad()
                 eager = nn.losses.hinge([model(x) for x in batch], labels)

@@ -9,7 +9,8 @@ import pytest
 
 from valuegrad import autograd
 from valuegrad.autograd import Value, draw, topological_order
-from valuegrad.autograd.drawing import ROLE_FILL, draw_dot
+from valuegrad.autograd.drawing import DEFAULT_MAX_NODES, ROLE_FILL, _check_options, _structure
+from valuegrad.autograd.drawing_dot import dot_text
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -52,9 +53,11 @@ def _without_text(svg: str) -> str:
 def test_changing_the_grads_changes_only_the_grad_texts() -> None:
     o, _ = neuron()
     order = topological_order(o)
-    width = draw_dot(o).number_width
-    first = draw_dot(o, grads={v: 0.0 for v in order}, number_width=width + 2)
-    second = draw_dot(o, grads={v: -12.345 * i for i, v in enumerate(order)}, number_width=width + 2)
+    options = _check_options("auto", True, True, False, 4, "auto", DEFAULT_MAX_NODES)
+    structure, options, _ = _structure(o, frozenset(), options, "auto", DEFAULT_MAX_NODES)  # as the player draws
+    width = dot_text(structure, options).number_width
+    first = dot_text(structure, options, grads={v: 0.0 for v in order}, number_width=width + 2)
+    second = dot_text(structure, options, grads={v: -12.345 * i for i, v in enumerate(order)}, number_width=width + 2)
     assert first.number_width == second.number_width == width + 2
     from valuegrad.autograd._dot_binary import run_dot
 
