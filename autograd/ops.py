@@ -26,6 +26,10 @@ layout record (``DotConst`` ...), which only indexes ``xs``.
 node with ``c = 2.0``, not a node and a leaf), an activation's ``alpha``, or the
 layout of an n-ary ``dot``.
 
+Adding a unary function is three lines: its row here (made with ``_function``, which also
+enters it in ``UNARY`` for the expression parser, the CLI and the strategies), a ``Value``
+method of the same name, and its row in ``testing/optable.py``; tests refuse a missing one.
+
 Kinks take a one-sided value, as PyTorch does: relu'(0) = 0, abs'(0) = 0,
 hard_tanh'(±1) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha; ``max`` sends the
 whole gradient to the first maximal argument.
@@ -104,9 +108,39 @@ class Op(NamedTuple):
         return by_name, (self.name,)
 
 
+#: Every row by its unique name (``by_name`` unpickles with it). Rows enter as they are made.
+ALL: dict[str, Op] = {}
+#: The unary functions (``x.exp()``, ``x.relu()``, ...) by name: what the expression parser,
+#: the CLI and the test strategies draw from. Made with ``_function`` instead of ``_row``.
+UNARY: dict[str, Op] = {}
+
+
 def by_name(name: str) -> Op:
     """The row called ``name``."""
     return ALL[name]
+
+
+def _row(
+    name: str,
+    symbol: str,
+    forward: Callable[..., float],
+    partials: Rule,
+    template: str | None = None,
+    param: str | None = None,
+) -> Op:
+    """Make a row and enter it in ``ALL``; a second row of the same name is refused."""
+    op = Op(name, symbol, forward, partials, template, param)
+    if op.name in ALL:
+        raise ValueError(f"two op rows are named {op.name!r}: rows pickle by name, so names must be unique")
+    ALL[op.name] = op
+    return op
+
+
+def _function(*fields: Any) -> Op:
+    """A row that is also a unary function of ``Value`` (a method of the same name), entered in ``UNARY``."""
+    op = _row(*fields)
+    UNARY[op.name] = op
+    return op
 
 
 _ONE = (1.0,)
@@ -238,51 +272,39 @@ def _dot_partials(F: Any, xs: Sequence[Any], out: Any, c: DotLayout) -> Sequence
 
 
 # fmt: off
-ADD       = Op("add", "+", operator.add, lambda F, xs, out, c: _ONE_ONE)
-SUB       = Op("sub", "-", operator.sub, lambda F, xs, out, c: _ONE_MINUS_ONE)
-MUL       = Op("mul", "*", operator.mul, lambda F, xs, out, c: (xs[1], xs[0]))
-DIV       = Op("div", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, xs[1]), -F.div(out, xs[1])))
-POW       = Op("pow", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], xs[1]), F.xlogy(out, xs[0])))
-ADD_CONST = Op("add_const", "+", operator.add, lambda F, xs, out, c: _ONE, "{sign} {magnitude:g}")
-MUL_CONST = Op("mul_const", "*", operator.mul, lambda F, xs, out, c: (c,), "* {c:g}")
-DIV_CONST = Op("div_const", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, c),), "/ {c:g}")
-RSUB      = Op("rsub", "-", lambda x, c: c - x, lambda F, xs, out, c: _MINUS_ONE, "{c:g} -")
-RDIV      = Op("rdiv", "/", lambda x, c: _ieee.div(c, x), lambda F, xs, out, c: (-F.div(out, xs[0]),), "{c:g} /")
-POW_CONST = Op("pow_const", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], c),), "** {c:g}")
-RPOW      = Op("rpow", "**", lambda x, c: _ieee.pow(c, x), lambda F, xs, out, c: (F.xlogy(out, c),), "{c:g} **")
-NEG       = Op("neg", "-", lambda x, c: -x, lambda F, xs, out, c: _MINUS_ONE)
-ABS       = Op("abs", "abs", lambda x, c: abs(x), lambda F, xs, out, c: (_sign(xs[0]),))
-EXP       = Op("exp", "exp", lambda x, c: _ieee.exp(x), lambda F, xs, out, c: (out,))
-LOG       = Op("log", "log", lambda x, c: _ieee.log(x), lambda F, xs, out, c: (F.div(1.0, xs[0]),))
-SQRT      = Op("sqrt", "sqrt", lambda x, c: _ieee.sqrt(x), lambda F, xs, out, c: (F.div(0.5, out),))
-SIN       = Op("sin", "sin", lambda x, c: _ieee.sin(x), lambda F, xs, out, c: (F.cos(xs[0]),))
-COS       = Op("cos", "cos", lambda x, c: _ieee.cos(x), lambda F, xs, out, c: (-F.sin(xs[0]),))
-TANH      = Op("tanh", "tanh", lambda x, c: math.tanh(x), _tanh_partials)
-SIGMOID   = Op("sigmoid", "σ", lambda x, c: _ieee.sigmoid(x), _sigmoid_partials)
-RELU      = Op("relu", "relu", _relu, lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else 0.0,))
-LEAKY     = Op("leaky_relu", "leaky_relu", lambda x, c: x if x > 0.0 else c * x,
-               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c,), "leaky_relu({c:g})", "alpha")
-ELU       = Op("elu", "elu", lambda x, c: x if x > 0.0 else c * _ieee.expm1(x),
-               lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c * F.exp(xs[0]),), "elu({c:g})", "alpha")
-SOFTPLUS  = Op("softplus", "softplus", lambda x, c: _ieee.softplus(x), lambda F, xs, out, c: (F.sigmoid(xs[0]),))
-HARD_TANH = Op("hard_tanh", "hard_tanh", _hard_tanh,
-               lambda F, xs, out, c: (1.0 if -1.0 < xs[0] < 1.0 else 0.0,))
-SUM       = Op("sum", "Σ", lambda xs, c: sum(xs, c), lambda F, xs, out, c: _ONE * len(xs), "Σ {c:g}")
-DOT       = Op("dot", "·", _dot, _dot_partials)
-LOGSUMEXP = Op("logsumexp", "logsumexp", _logsumexp, lambda F, xs, out, c: [F.exp(x - out) for x in xs])
-MAX       = Op("max", "max", _max, _argmax_onehot)
+ADD       = _row("add", "+", operator.add, lambda F, xs, out, c: _ONE_ONE)
+SUB       = _row("sub", "-", operator.sub, lambda F, xs, out, c: _ONE_MINUS_ONE)
+MUL       = _row("mul", "*", operator.mul, lambda F, xs, out, c: (xs[1], xs[0]))
+DIV       = _row("div", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, xs[1]), -F.div(out, xs[1])))
+POW       = _row("pow", "**", _ieee.pow,
+                 lambda F, xs, out, c: (_pow_base_partial(F, xs[0], xs[1]), F.xlogy(out, xs[0])))
+ADD_CONST = _row("add_const", "+", operator.add, lambda F, xs, out, c: _ONE, "{sign} {magnitude:g}")
+MUL_CONST = _row("mul_const", "*", operator.mul, lambda F, xs, out, c: (c,), "* {c:g}")
+DIV_CONST = _row("div_const", "/", _ieee.div, lambda F, xs, out, c: (F.div(1.0, c),), "/ {c:g}")
+RSUB      = _row("rsub", "-", lambda x, c: c - x, lambda F, xs, out, c: _MINUS_ONE, "{c:g} -")
+RDIV      = _row("rdiv", "/", lambda x, c: _ieee.div(c, x), lambda F, xs, out, c: (-F.div(out, xs[0]),), "{c:g} /")
+POW_CONST = _row("pow_const", "**", _ieee.pow, lambda F, xs, out, c: (_pow_base_partial(F, xs[0], c),), "** {c:g}")
+RPOW      = _row("rpow", "**", lambda x, c: _ieee.pow(c, x), lambda F, xs, out, c: (F.xlogy(out, c),), "{c:g} **")
+NEG       = _row("neg", "-", lambda x, c: -x, lambda F, xs, out, c: _MINUS_ONE)
+ABS       = _function("abs", "abs", lambda x, c: abs(x), lambda F, xs, out, c: (_sign(xs[0]),))
+EXP       = _function("exp", "exp", lambda x, c: _ieee.exp(x), lambda F, xs, out, c: (out,))
+LOG       = _function("log", "log", lambda x, c: _ieee.log(x), lambda F, xs, out, c: (F.div(1.0, xs[0]),))
+SQRT      = _function("sqrt", "sqrt", lambda x, c: _ieee.sqrt(x), lambda F, xs, out, c: (F.div(0.5, out),))
+SIN       = _function("sin", "sin", lambda x, c: _ieee.sin(x), lambda F, xs, out, c: (F.cos(xs[0]),))
+COS       = _function("cos", "cos", lambda x, c: _ieee.cos(x), lambda F, xs, out, c: (-F.sin(xs[0]),))
+TANH      = _function("tanh", "tanh", lambda x, c: math.tanh(x), _tanh_partials)
+SIGMOID   = _function("sigmoid", "σ", lambda x, c: _ieee.sigmoid(x), _sigmoid_partials)
+RELU      = _function("relu", "relu", _relu, lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else 0.0,))
+LEAKY     = _function("leaky_relu", "leaky_relu", lambda x, c: x if x > 0.0 else c * x,
+                      lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c,), "leaky_relu({c:g})", "alpha")
+ELU       = _function("elu", "elu", lambda x, c: x if x > 0.0 else c * _ieee.expm1(x),
+                      lambda F, xs, out, c: (1.0 if xs[0] > 0.0 else c * F.exp(xs[0]),), "elu({c:g})", "alpha")
+SOFTPLUS  = _function("softplus", "softplus", lambda x, c: _ieee.softplus(x),
+                      lambda F, xs, out, c: (F.sigmoid(xs[0]),))
+HARD_TANH = _function("hard_tanh", "hard_tanh", _hard_tanh,
+                      lambda F, xs, out, c: (1.0 if -1.0 < xs[0] < 1.0 else 0.0,))
+SUM       = _row("sum", "Σ", lambda xs, c: sum(xs, c), lambda F, xs, out, c: _ONE * len(xs), "Σ {c:g}")
+DOT       = _row("dot", "·", _dot, _dot_partials)
+LOGSUMEXP = _row("logsumexp", "logsumexp", _logsumexp, lambda F, xs, out, c: [F.exp(x - out) for x in xs])
+MAX       = _row("max", "max", _max, _argmax_onehot)
 # fmt: on
-
-#: Unary functions by name: what the expression parser and the test strategies draw from.
-UNARY: dict[str, Op] = {
-    op.name: op for op in (ABS, EXP, LOG, SQRT, SIN, COS, TANH, SIGMOID, RELU, LEAKY, ELU, SOFTPLUS, HARD_TANH)
-}
-
-#: Every row by its unique name (``by_name`` unpickles with it; a test holds names unique).
-ALL: dict[str, Op] = {
-    op.name: op
-    for op in (
-        ADD, SUB, MUL, DIV, POW, ADD_CONST, MUL_CONST, DIV_CONST, RSUB, RDIV, POW_CONST, RPOW, NEG,
-        *UNARY.values(), SUM, DOT, LOGSUMEXP, MAX,
-    )
-}  # fmt: skip

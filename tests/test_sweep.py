@@ -80,6 +80,16 @@ def test_op_names_are_unique_and_rows_pickle_by_name() -> None:
     assert set(ops.ALL.values()) == set(rows)
     for r in rows:
         assert pickle.loads(pickle.dumps(r)) is r
+    with pytest.raises(ValueError, match="two op rows are named 'exp'"):
+        ops._row("exp", "exp", math.exp, lambda F, xs, out, c: (out,))
+    assert ops.ALL["exp"] is ops.EXP
+
+
+def test_unary_functions_are_the_rows_made_as_functions_each_a_value_method() -> None:
+    made_as_functions = {"abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu"}
+    assert made_as_functions <= set(ops.UNARY) and not {"neg", "add_const", "sum", "dot"} & set(ops.UNARY)
+    for name, row in ops.UNARY.items():
+        assert ops.ALL[name] is row and callable(getattr(Value, name))
 
 
 INLINE = [  # the dunders that apply their row's forward inline, for speed
