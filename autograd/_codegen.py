@@ -15,11 +15,11 @@ import collections
 import keyword
 import operator
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from valuegrad.autograd import ops
+from valuegrad.autograd._dot_code import SUM_IS_SEQUENTIAL, WRITTEN_OUT, dot_source
 from valuegrad.autograd._seeded import NotLoopable, columns, seeded_source
 from valuegrad.autograd._source import (
     INF_NAME,
@@ -69,6 +69,7 @@ class Tape:
     constants: dict[int, Value]  # leaves made during the trace: inlined as numbers
     guards: list[Guard]
     hints: dict[int, str] = field(default_factory=dict)  # id -> preferred variable name
+    numbers: set[int] = field(default_factory=set)  # inputs the eager call passes as floats (``_dot_code``)
 
 
 @dataclass
@@ -211,7 +212,7 @@ def _forward(w: _Writer, node: Value) -> str:
     assert op is not None
     kind = _kind(op)
     if op is ops.DOT:
-        inline = _dot_source(w, ctx, xs)
+        inline = dot_source(w, ctx, xs, [id(p) in w.tape.numbers for p in node._parents])
         if inline is not None:
             return inline
     if kind != "nary":
@@ -224,40 +225,6 @@ def _forward(w: _Writer, node: Value) -> str:
     if kind != "binary":
         call_args += f", {w.constant(ctx)}"
     return f"{w.bind(f'op_{op.name}', op.forward)}({call_args})"
-
-
-def _dot_source(w: _Writer, ctx: Any, xs: list[Any]) -> str | None:
-    """A dot layout's ``value`` for its two common layouts, as the same ``sum(map(mul, ...))`` over shared tuples.
-
-    A layer's weights form one tuple per neuron and its inputs one per example, built once
-    and reused; the row's forward would need a fresh list per call. Other layouts call it.
-    A dot of up to ``_WRITTEN_OUT`` products is written out as ``c + a * b + ...``: the very
-    additions ``sum`` makes, left to right, without the call (where ``sum`` is sequential).
-    """
-    if isinstance(ctx, ops.DotConst):
-        if _SUM_IS_SEQUENTIAL and len(xs) <= _WRITTEN_OUT:
-            return _written_out(ctx.constant, [(x, weight) for x, weight in zip(xs, ctx.partials)])
-        weights = w.bind("c", ctx.partials)
-        return f"_sum(map(_mul, {w.pack([render(x) for x in xs])}, {weights}), {number(ctx.constant)})"
-    if isinstance(ctx, ops.DotPaired):
-        n = ctx.n
-        if _SUM_IS_SEQUENTIAL and n <= _WRITTEN_OUT:
-            total = _written_out(ctx.constant, list(zip(xs[:n], xs[n : 2 * n])))
-        else:
-            left, right = w.pack([render(x) for x in xs[:n]]), w.pack([render(x) for x in xs[n : 2 * n]])
-            total = f"_sum(map(_mul, {left}, {right}), {number(ctx.constant)})"
-        return f"{total} + {operand(xs[2 * n])}" if ctx.tail else total
-    return None
-
-
-# Up to this many products, a dot or a sum of terms is written out (``a * b + c * d + ...``)
-# rather than summed by ``sum(map(mul, ...))``: CPython's specialised float ``*`` and ``+``
-# beat a call of ``mul`` per item (16 products: 180 ns against 330 ns on 3.11), and need no tuples.
-_WRITTEN_OUT = 32
-
-
-def _written_out(constant: float, pairs: list[tuple[Any, Any]]) -> str:
-    return " + ".join([number(constant), *(f"{operand(a)} * {operand(b)}" for a, b in pairs)])
 
 
 def _guard_test(w: _Writer, guard: Guard) -> str | None:
@@ -283,7 +250,7 @@ def _backward(w: _Writer, seeded: bool = False) -> str:
 
     A node's adjoint is the sum of its children's terms, added in the order the engine's
     sweep adds them. The terms are collected as the sweep reaches each child and written as
-    one statement just before the adjoint is first needed: written out up to ``_WRITTEN_OUT``
+    one statement just before the adjoint is first needed: written out up to ``WRITTEN_OUT``
     terms, and for more products (a weight's gradient over a batch) ``sum(map(mul, gs, ds), 0.0)``,
     which does the same additions, in the same order, in C (Python < 3.12, where ``sum``
     of floats adds left to right; 3.12's ``sum`` compensates, so there it stays a plain sum).
@@ -328,9 +295,6 @@ def _backward(w: _Writer, seeded: bool = False) -> str:
     return "".join(f"{settle(tape.inputs[i]) or '0.0'}, " for i in tape.wanted)
 
 
-_SUM_IS_SEQUENTIAL = sys.version_info < (3, 12)
-
-
 def _total(w: _Writer, terms: list[tuple[str, str, str | None]]) -> str:
     """Source for the sum of ``terms``, each ``(text, adjoint, factor)``; factor None if not a product.
 
@@ -344,7 +308,7 @@ def _total(w: _Writer, terms: list[tuple[str, str, str | None]]) -> str:
         lead += 1
     lead = 0 if lead == len(terms) else lead
     rest = terms[lead:]
-    if len(rest) > _WRITTEN_OUT and _SUM_IS_SEQUENTIAL and all(factor is not None for _, _, factor in rest):
+    if len(rest) > WRITTEN_OUT and SUM_IS_SEQUENTIAL and all(factor is not None for _, _, factor in rest):
         adjoints = w.pack([g for _, g, _ in rest])
         factors = w.pack([str(factor) for _, _, factor in rest])
         start = _chain(terms[:lead]) if lead else "0.0"

@@ -38,7 +38,10 @@ runs once per example and whose gradient terms it adds up over the batch in the 
 
 Results equal the engine's: the same float operations in the same order, so the value and
 every gradient agree bit for bit (a zero gradient may differ in sign: the engine adds the
-first contribution to 0.0, which turns -0.0 into 0.0).
+first contribution to 0.0, which turns -0.0 into 0.0). The engine meant is the eager call
+``value_and_grad`` makes: numbers in a list argument without a gradient stay floats there
+(as an example's inputs do for ``model(x)``), and a ``dot`` over floats adds in another
+layout than over Values, which shows from Python 3.12 on (``_dot_code``).
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ import time
 from typing import Any, Callable, Iterable, Sequence
 
 from valuegrad.autograd import _checks
-from valuegrad.autograd._codegen import _SUM_IS_SEQUENTIAL, Generated, GuardFailed, Tape, generate
+from valuegrad.autograd._codegen import Generated, GuardFailed, Tape, generate
+from valuegrad.autograd._dot_code import SUM_IS_SEQUENTIAL
 from valuegrad.autograd._seeded import NotLoopable
 from valuegrad.autograd._tracing import CompileError, recording
 from valuegrad.autograd.engine import Value, topological_order
@@ -200,6 +204,7 @@ class Compiled:
         inputs: list[Value] = []
         wanted: list[int] = []
         hints: dict[int, str] = {}
+        numbers: set[int] = set()
         call_args = []
         for i, arg in enumerate(args):
             if i in self.static_argnums:
@@ -212,12 +217,14 @@ class Compiled:
                 hints[id(leaves[0])] = self._names[i]  # a scalar argument keeps its parameter's name
             if i in chosen:
                 wanted += range(len(inputs), len(inputs) + len(leaves))
+            elif shape is not None:  # value_and_grad passes a list's numbers on as they are
+                numbers.update(map(id, leaves))
             inputs += leaves
             call_args.append(_rebuild(shape, iter(leaves)))
         with recording() as record:
             result = self.f(*call_args)
         output, aux_items, aux_shape = self._split_result(result)
-        tape = _tape(output, aux_items, inputs, wanted, record, hints)
+        tape = _tape(output, aux_items, inputs, wanted, record, hints, numbers)
         trace = _Trace(generate(tape), aux_shape, started)
         trace.places = [_describe(guard) for guard in tape.guards]
         self.traces += 1
@@ -294,7 +301,9 @@ class Example:
             output = output[0]
         if output.__class__ is not Value:
             raise NotLoopable("the function does not return one Value")
-        generated = generate(_tape(output, [], leaves, [], record, {}), seeded=True)
+        # ``f`` runs eagerly on the example's floats, so every input is a number there.
+        tape = _tape(output, [], leaves, [], record, {}, set(map(id, leaves)))
+        generated = generate(tape, seeded=True)
         self.source = generated.source
         namespace = dict(generated.globals)
         exec(compile(generated.source, "<valuegrad.jit example>", "exec"), namespace)  # our own text
@@ -321,7 +330,7 @@ class Example:
         sweep adds them: one ``sum`` in C where ``sum`` of floats is sequential (before 3.12).
         """
         columns = list(zip(*rows))
-        add = sum if _SUM_IS_SEQUENTIAL else _add_in_order
+        add = sum if SUM_IS_SEQUENTIAL else _add_in_order
         for param, (i, j) in zip(self.params, self.plan):
             terms = columns[i] if j is None else map(operator.mul, columns[i], columns[j])
             param.grad = add(terms, param.grad)
@@ -349,7 +358,9 @@ def _values_shape(aux: Any, out: list[Value]) -> Any:
     return None
 
 
-def _tape(output: Value, aux: list[Value], inputs: list[Value], wanted: list[int], record: Any, hints: Any) -> Tape:
+def _tape(
+    output: Value, aux: list[Value], inputs: list[Value], wanted: list[int], record: Any, hints: Any, numbers: set[int]
+) -> Tape:
     backward = [node for node in topological_order(output) if node._parents]
     order: list[Value] = []
     seen: set[int] = set()
@@ -363,7 +374,7 @@ def _tape(output: Value, aux: list[Value], inputs: list[Value], wanted: list[int
     for node in order:
         if node._extra is not None and node._extra.get("hooks"):
             raise CompileError("jit: a traced node has a backward hook; hooks run only in the eager engine")
-    return Tape(output, aux, order, backward, inputs, wanted, dict(record.made), record.guards, hints)
+    return Tape(output, aux, order, backward, inputs, wanted, dict(record.made), record.guards, hints, numbers)
 
 
 def jit(
