@@ -3,7 +3,8 @@
 Forward: one assignment per node, in topological order. A unary or binary row's ``forward``
 is evaluated on placeholders (``_source.explore``), so ``x * y``, ``x + 0.5`` and relu's
 ``0.0 if x <= 0.0 else x`` are written inline; any row that calls a math function, and the
-n-ary rows, are called as themselves (``_f3(x, None)``). Backward: each row's ``partials``
+n-ary rows, are called as themselves (``_f3(x, None)``), except a dot, written as the sum
+the engine makes for it (``_dot_code``: in the layout of the eager call). Backward: each row's ``partials``
 rule is evaluated with ``F = SourceMath`` and each term ``adjoint * partial`` is added into the
 parent's adjoint in exactly the order the engine's reverse sweep adds it. The only identifiers
 in the source are ones made here; constants are float reprs or names bound in the globals.
@@ -253,7 +254,7 @@ def _backward(w: _Writer, seeded: bool = False) -> str:
     one statement just before the adjoint is first needed: written out up to ``WRITTEN_OUT``
     terms, and for more products (a weight's gradient over a batch) ``sum(map(mul, gs, ds), 0.0)``,
     which does the same additions, in the same order, in C (Python < 3.12, where ``sum``
-    of floats adds left to right; 3.12's ``sum`` compensates, so there it stays a plain sum).
+    of floats adds left to right; 3.12's ``sum`` compensates, so there it stays a chain of ``+``).
     """
     tape, lines = w.tape, w.lines
     wanted = {id(tape.inputs[i]) for i in tape.wanted}
