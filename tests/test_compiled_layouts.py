@@ -9,7 +9,7 @@ the numbers below are chosen so that adding in another order shows in the result
 
 from __future__ import annotations
 
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from valuegrad.autograd import Value, dot, gradients
@@ -86,6 +86,9 @@ def dot_layouts(draw: st.DrawFn) -> tuple[list[tuple[str, float]], list[tuple[st
 
 
 @given(dot_layouts())
+@example(([("param", 1.0), ("param", 1e-16)], [("number", 1.0), ("number", 1.0)], ("param", -1.0)))  # a neuron
+@example(([("param", 1.0), ("param", 1.0)], [("param", 1.0), ("param", 1e-16)], ("number", -1.0)))  # sum from b
+@example(([("param", 1.0), ("number", 1e-16)], [("number", 1.0), ("number", 1.0)], ("constant", -1.0)))  # folded
 def test_replayed_dots_equal_eager_for_every_layout(layout):
     ws, xs, (bias_kind, bias_number) = layout
     params: list[Value] = []
