@@ -5,7 +5,8 @@ past what the CPU's caches hold. When every example runs the same graph against 
 parameters, one example's code suffices: ``example(_inputs, _shared)`` runs the forward pass,
 yields the output, is sent its adjoint (the loss's gradient, computed by the caller for the
 whole batch), runs the backward pass, and yields the factors of each parameter's gradient term.
-The caller multiplies and adds those terms over the batch in C, in the engine's order.
+``accumulate(rows, grads)``, written for the same plan, multiplies and adds those terms over the
+batch in the engine's order.
 Everything that is the same for every example (the parameters, tuples of them) is built once
 per batch by ``shared(_params)``.
 """
@@ -35,8 +36,23 @@ def seeded_source(w: _Writer, lines: list[str], results: str) -> str:
     returned = "".join(f"{name}, " for name in shared)
     return (
         f"def shared(_params):\n    {params}, = _params\n{prelude}    return ({returned})\n\n\n"
-        f"def example(_inputs, _shared):\n{body}    yield ({results})\n"
+        f"def example(_inputs, _shared):\n{body}    yield ({results})\n\n\n{_accumulate_source(w.plan)}"
     )
+
+
+def _accumulate_source(plan: list[tuple[int, int | None]]) -> str:
+    """``accumulate(_rows, _grads)``: each parameter's terms over the batch, added onto its gradient in row order.
+
+    One ``a = a + c * d`` per parameter per row, CPython's specialised float ops: the engine's
+    additions, left to right, on every Python (``sum`` compensates from 3.12 on), and as fast
+    as ``sum(map(mul, ...))`` per parameter on 3.11 (0.57 ms a moons batch; 3.12: 0.55 against 1.4).
+    """
+    grads = "".join(f"a{k}, " for k in range(len(plan)))
+    width = 1 + max(max(i, -1 if j is None else j) for i, j in plan)
+    lines = [f"    {grads}= _grads", f"    for {''.join(f'c{i}, ' for i in range(width))}in _rows:"]
+    for k, (i, j) in enumerate(plan):
+        lines.append(f"        a{k} = a{k} + c{i}" + ("" if j is None else f" * c{j}"))
+    return "def accumulate(_rows, _grads):\n" + "\n".join(lines) + f"\n    return ({grads})\n"
 
 
 def columns(w: _Writer, terms: list[list[tuple[str, str, str | None]]]) -> str:

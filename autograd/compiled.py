@@ -47,17 +47,14 @@ layout than over Values, which shows from Python 3.12 on (``_dot_code``).
 from __future__ import annotations
 
 import collections
-import functools
 import html
 import inspect
 import itertools
-import operator
 import time
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from valuegrad.autograd import _checks
 from valuegrad.autograd._codegen import Generated, GuardFailed, Tape, generate
-from valuegrad.autograd._dot_code import SUM_IS_SEQUENTIAL
 from valuegrad.autograd._seeded import NotLoopable
 from valuegrad.autograd._tracing import CompileError, recording
 from valuegrad.autograd.engine import Value, topological_order
@@ -309,8 +306,9 @@ class Example:
         exec(compile(generated.source, "<valuegrad.jit example>", "exec"), namespace)  # our own text
         self.run: Callable[[list[float], tuple[Any, ...]], Any] = namespace["example"]
         self.shared: Callable[[tuple[float, ...]], tuple[Any, ...]] = namespace["shared"]
+        self._accumulate: Callable[[list[tuple[float, ...]], tuple[float, ...]], tuple[float, ...]]
+        self._accumulate = namespace["accumulate"]
         self.params = generated.captured
-        self.plan = generated.plan  # how each parameter's term is made of the yielded columns
         self.seconds = time.perf_counter() - started
 
     def inputs(self, example: Any) -> Any:
@@ -327,17 +325,11 @@ class Example:
         """Add the batch's terms into the parameters' ``.grad``; ``rows``: what ``run`` yielded, first row first.
 
         Each parameter's terms are added left to right onto its ``.grad``, as the engine's
-        sweep adds them: one ``sum`` in C where ``sum`` of floats is sequential (before 3.12).
+        sweep adds them, by the generated ``accumulate`` (``_seeded``).
         """
-        columns = list(zip(*rows))
-        add = sum if SUM_IS_SEQUENTIAL else _add_in_order
-        for param, (i, j) in zip(self.params, self.plan):
-            terms = columns[i] if j is None else map(operator.mul, columns[i], columns[j])
-            param.grad = add(terms, param.grad)
-
-
-def _add_in_order(terms: Iterable[float], start: float) -> float:
-    return functools.reduce(operator.add, terms, start)
+        grads = self._accumulate(rows, tuple(param.grad for param in self.params))
+        for param, grad in zip(self.params, grads):
+            param.grad = grad
 
 
 def _describe(guard: Any) -> str:
