@@ -3,10 +3,11 @@
 Forward: one assignment per node, in topological order. A unary or binary row's ``forward``
 is evaluated on placeholders (``_source.explore``), so ``x * y``, ``x + 0.5`` and relu's
 ``0.0 if x <= 0.0 else x`` are written inline; any row that calls a math function, and the
-n-ary rows, are called as themselves (``_f3(x, None)``), except a dot, written as the sum
-the engine makes for it (``_dot_code``: in the layout of the eager call). Backward: each row's ``partials``
-rule is evaluated with ``F = SourceMath`` and each term ``adjoint * partial`` is added into the
-parent's adjoint in exactly the order the engine's reverse sweep adds it. The only identifiers
+n-ary rows, are called as themselves (``_f3(x, None)``); a dot is written as the sum the engine
+makes for it, in the layout of the eager call (``_nary_code``), and a sum over numbers of that
+call adds them first, as the engine does. Backward: each row's ``partials`` rule is evaluated
+with ``F = SourceMath`` and each term ``adjoint * partial`` is added into the parent's adjoint
+in exactly the order the engine's reverse sweep adds it. The only identifiers
 in the source are ones made here; constants are float reprs or names bound in the globals.
 """
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from valuegrad.autograd import ops
-from valuegrad.autograd._dot_code import SUM_IS_SEQUENTIAL, WRITTEN_OUT, dot_source
+from valuegrad.autograd._nary_code import SUM_IS_SEQUENTIAL, WRITTEN_OUT, dot_source, sum_source
 from valuegrad.autograd._seeded import NotLoopable, columns, seeded_source
 from valuegrad.autograd._source import (
     INF_NAME,
@@ -70,7 +71,7 @@ class Tape:
     constants: dict[int, Value]  # leaves made during the trace: inlined as numbers
     guards: list[Guard]
     hints: dict[int, str] = field(default_factory=dict)  # id -> preferred variable name
-    numbers: set[int] = field(default_factory=set)  # inputs the eager call passes as floats (``_dot_code``)
+    numbers: set[int] = field(default_factory=set)  # inputs the eager call passes as floats (``_nary_code``)
 
 
 @dataclass
@@ -212,10 +213,13 @@ def _forward(w: _Writer, node: Value) -> str:
     op, ctx, xs = node._op, node._ctx, _operands(w, node)
     assert op is not None
     kind = _kind(op)
+    numbers = [id(p) in w.tape.numbers for p in node._parents]
     if op is ops.DOT:
-        inline = dot_source(w, ctx, xs, [id(p) in w.tape.numbers for p in node._parents])
+        inline = dot_source(w, ctx, xs, numbers)
         if inline is not None:
             return inline
+    if op is ops.SUM and any(numbers):
+        return sum_source(w.bind(f"op_{op.name}", op.forward), ctx, xs, numbers)
     if kind != "nary":
         args = (xs[0], xs[1]) if kind == "binary" else (xs[0], ctx)
         try:

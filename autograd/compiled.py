@@ -41,7 +41,7 @@ every gradient agree bit for bit (a zero gradient may differ in sign: the engine
 first contribution to 0.0, which turns -0.0 into 0.0). The engine meant is the eager call
 ``value_and_grad`` makes: numbers in a list argument without a gradient stay floats there
 (as an example's inputs do for ``model(x)``), and a ``dot`` over floats adds in another
-layout than over Values, which shows from Python 3.12 on (``_dot_code``).
+layout than over Values, which shows from Python 3.12 on (``_nary_code``).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from valuegrad.autograd import Value, dot, gradients
+from valuegrad.autograd import sum as vsum
 from valuegrad.autograd.compiled import Example, jit
 
 # sum([1.0, 1e-16, -1.0]) compensated is 1e-16; (1.0 + 1e-16) + -1.0 left to right is 0.0.
@@ -64,7 +65,7 @@ KINDS = ("param", "number", "constant")
 def dot_layouts(draw: st.DrawFn) -> tuple[list[tuple[str, float]], list[tuple[str, float]], tuple[str, float]]:
     """Each side's operands as ``(kind, number)``: a parameter, a number of the example, or a constant of ``f``.
 
-    Left out, as the trace's layout cannot tell them apart (``_dot_code.eager_layout``): a bias
+    Left out, as the trace's layout cannot tell them apart (``_nary_code.eager_layout``): a bias
     from the example next to constants of ``f``, constants and numbers on one side against only
     parameters on the other, and a product of two constants (folded when traced).
     """
@@ -124,3 +125,29 @@ def test_replayed_dots_equal_eager_for_every_layout(layout):
         value, _ = compiled(numbers)
         assert value == eager.data, compiled.source
         assert [p.grad for p in params] == expected_grads, compiled.source
+
+
+@given(
+    st.lists(st.sampled_from(CANCELLING), max_size=2),
+    st.lists(st.tuples(st.sampled_from(("param", "number")), st.sampled_from(CANCELLING)), min_size=1, max_size=5),
+)
+@example([], [("param", 1.0), ("number", 1e-16), ("param", 1e-16), ("number", -1.0)])
+def test_replayed_sums_add_the_numbers_first_as_the_engine_does(constants, items):
+    """``nary.sum`` adds the plain numbers into its constant, then sums the Values from it.
+
+    The constants of ``f`` come first here: the trace folds them before it sees the numbers.
+    """
+    params = [Value(x) for kind, x in items if kind == "param"]
+    numbers = [x for kind, x in items if kind == "number"]
+
+    def f(example: list) -> Value:
+        ps, xs = iter(params), iter(example)
+        return vsum([*constants, *(next(ps) if kind == "param" else next(xs) for kind, _ in items)])
+
+    eager = f(numbers)
+    expected_grads = gradients(eager, params)
+    for p in params:
+        p.grad = 0.0
+    value, _ = jit(f, argnums=())(numbers)
+    assert value == eager.data
+    assert [p.grad for p in params] == expected_grads

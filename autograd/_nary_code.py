@@ -1,4 +1,4 @@
-"""A ``dot`` node as generated source: the very additions the engine makes for it, in its order.
+"""The n-ary nodes ``dot`` and ``sum`` as generated source: the very additions the engine makes, in its order.
 
 The engine picks a dot's layout (``nary.dot``) from the types of its operands, and the layouts
 add differently where ``sum`` is compensated (Python 3.12+, Neumaier): ``DotConst`` sums every
@@ -10,7 +10,8 @@ A trace sees the examples' numbers as ``Value``s (they are its inputs), so a fir
 ``dot(w, x, b)`` is traced as ``DotPaired`` -- while the eager call, ``model(x)`` with ``x`` a
 list of floats, builds ``DotConst``. The tape's ``numbers`` are the inputs the eager call
 passes as plain floats; a dot with such operands is written in the layout the engine builds
-for that call (``eager_layout``), so replay equals eager on every Python.
+for that call (``eager_layout``), and a sum adds them into its constant first, as
+``nary.sum`` does, so replay equals eager on every Python.
 """
 
 from __future__ import annotations
@@ -115,3 +116,15 @@ def _eager_source(w: _Writer, ctx: Any, xs: list[Any], numbers: list[bool]) -> s
     if kind == "sum":
         return _summed(w, start, pairs)
     return written_out(start, folded + pairs)
+
+
+def sum_source(call: str, ctx: float, xs: list[Any], numbers: list[bool]) -> str:
+    """A sum over some numbers of the eager call, as ``nary.sum`` makes it: the numbers added into the constant.
+
+    ``call`` is the row's bound name. The trace folded the sum's own constants (the floats
+    written in the function) into ``ctx``; the eager call adds those and the numbers in the
+    order of the items, which this equals when the constants come first (or there are none).
+    """
+    values = ", ".join(render(x) for x, is_number in zip(xs, numbers) if not is_number)
+    start = " + ".join([operand(ctx), *(operand(x) for x, is_number in zip(xs, numbers) if is_number)])
+    return f"{call}([{values}], {start})"
