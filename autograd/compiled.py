@@ -40,8 +40,9 @@ Results equal the engine's: the same float operations in the same order, so the 
 every gradient agree bit for bit (a zero gradient may differ in sign: the engine adds the
 first contribution to 0.0, which turns -0.0 into 0.0). The engine meant is the eager call
 ``value_and_grad`` makes: numbers in a list argument without a gradient stay floats there
-(as an example's inputs do for ``model(x)``), and a ``dot`` over floats adds in another
-layout than over Values, which shows from Python 3.12 on (``_nary_code``).
+(as an example's inputs do for ``model(x)``), and the engine lays out a ``dot`` or ``sum``
+over floats otherwise than over Values (``_nary_code``; for a dot it shows from Python 3.12
+on, where ``sum`` compensates).
 """
 
 from __future__ import annotations
