@@ -1,10 +1,11 @@
-"""A dot over a batch's numbers: the replay adds as the engine does for the eager call, on every Python.
+"""A dot or sum over a batch's numbers: the replay adds as the engine does for the eager call, on every Python.
 
 ``nary.dot`` picks a layout from its operands' types, and from Python 3.12 on, where ``sum``
 of floats compensates (Neumaier), the layouts add differently: ``DotConst`` sums the bias's
 ``b * 1.0`` with the products, ``DotPaired`` adds the bias after its ``sum``, ``DotMixed``
-adds left to right. A trace sees the example's numbers as Values, the eager call as floats;
-the numbers below are chosen so that adding in another order shows in the result.
+adds left to right; ``nary.sum`` adds plain numbers into its constant first. A trace sees the
+example's numbers as Values, the eager call as floats; the numbers below are chosen so that
+adding in another order shows in the result.
 """
 
 from __future__ import annotations
