@@ -11,9 +11,14 @@ Two ways to change it, for two kinds of region:
 * A synchronous call that cannot be suspended (``nn.Module.__call__``, thousands per training
   step) rewrites ``scope`` in place on a ``State`` its thread owns (``owned_state()``) and
   puts it back in a ``finally``, at a third of the cost of a set/reset pair. Ownership is
-  checked per call, so two threads never rewrite one ``State``. (A thread that runs in a
-  copy of another thread's context may, outside any module call of its own, see the
-  other thread's module scope on the nodes it makes: drawing metadata only, never modes.)
+  checked per call, so two threads never rewrite one ``State``; a thread that meets
+  another's (in a copied context: ``asyncio.to_thread``) starts from the scope that State
+  was bound with, never from the other thread's module call. What that costs: nodes a
+  thread makes *outside* any module call of its own, while sharing a copied context with
+  a thread that is inside one, carry that module's scope (node creation checks no thread;
+  drawing metadata only, never modes). And a context copied inside ``forward`` (a task it
+  creates, ``copy_context().run``) sees the scope as it is when it runs, not as it was when
+  copied.
 
 Transform levels (``grad`` inside ``grad``) live in a second ContextVar that only the
 transforms read, never node creation.
@@ -73,14 +78,16 @@ class State:
     """Everything node creation reads, in one lookup: mode bits and the innermost open scope.
 
     ``thread`` is the thread allowed to rewrite ``scope`` in place (see the module
-    docstring); the shared default has none, so nobody rewrites it.
+    docstring); the shared default has none, so nobody rewrites it. ``bound`` is the scope
+    it was made with, which in-place rewriting never touches: what another thread that
+    meets this State (in a copied context) takes as its own starting scope.
     """
 
-    __slots__ = ("mode", "scope", "thread")
+    __slots__ = ("bound", "mode", "scope", "thread")
 
     def __init__(self, mode: int, scope: Scope | None, thread: int | None) -> None:
         self.mode = mode
-        self.scope = scope
+        self.scope = self.bound = scope
         self.thread = thread
 
 
@@ -88,11 +95,17 @@ class State:
 STATE: contextvars.ContextVar[State] = contextvars.ContextVar("valuegrad_state", default=State(0, None, None))  # noqa: B039
 
 
+def _scope_here(state: State) -> Scope | None:
+    """The scope this thread is in: the live one on its own State, else the State's bound one."""
+    return state.scope if state.thread == get_ident() else state.bound
+
+
 def owned_state() -> State:
     """This context's ``State``, first bound to a private copy if another thread (or nobody) owns it."""
     state = STATE.get()
     if state.thread != get_ident():
-        state = State(state.mode, state.scope, get_ident())
+        # Not state.scope: the owner may be inside a module call right now, which is not ours.
+        state = State(state.mode, state.bound, get_ident())
         STATE.set(state)  # for the rest of this context, like a thread's first no_grad()
     return state
 
@@ -103,7 +116,7 @@ LEVEL: contextvars.ContextVar[int] = contextvars.ContextVar("valuegrad_level", d
 
 def current_scope() -> Scope | None:
     """The innermost open scope, or None."""
-    return STATE.get().scope
+    return _scope_here(STATE.get())
 
 
 @contextlib.contextmanager
@@ -118,7 +131,7 @@ def scope(label: str, *, key: object = None) -> Iterator[Scope]:
     't = 1'
     """
     state = STATE.get()
-    opened = Scope(label, state.scope, key)
+    opened = Scope(label, _scope_here(state), key)
     token = STATE.set(State(state.mode, opened, get_ident()))
     try:
         yield opened
@@ -155,7 +168,7 @@ class _ModeSwitch:
     def __enter__(self) -> None:
         state = STATE.get()
         mode = (state.mode | self._set) & ~self._clear
-        self._tokens.append(STATE.set(State(mode, state.scope, get_ident())))
+        self._tokens.append(STATE.set(State(mode, _scope_here(state), get_ident())))
 
     def __exit__(self, *exc: object) -> None:
         STATE.reset(self._tokens.pop())

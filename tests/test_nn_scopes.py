@@ -2,7 +2,7 @@
 
 ``call_all`` is a fast copy of ``[m(x) for m in modules]`` (a layer's units), so these tests hold
 the two to the same nodes, scopes and gradients. Scopes are opened in place on a ``State`` the
-calling thread owns (``_modes.enter_scope``), so threads and tasks are tested here too.
+calling thread owns (``_modes.owned_state``), so threads and tasks are tested here too.
 """
 
 from __future__ import annotations
@@ -208,6 +208,35 @@ def test_a_context_copied_into_another_thread_never_shares_in_place_scopes(fast_
     other.join()
     assert not failures, failures[0]
     assert current_scope() is None and copied.run(current_scope) is None
+
+
+def test_a_thread_in_a_copied_context_never_starts_inside_another_threads_module_call() -> None:
+    """The copy is taken outside any call; the owner then sits inside one while the other thread works."""
+    inner = nn.MLP(1, [1], rng=0)
+    inner([1.0])  # this thread owns a State in this context
+    copied = contextvars.copy_context()
+    inside, finished = threading.Event(), threading.Event()
+    seen: dict[str, Any] = {}
+
+    class Waiting(nn.Module):
+        def forward(self) -> None:
+            inside.set()
+            finished.wait(10)
+
+    def work() -> None:
+        inside.wait(10)
+        seen["current"] = current_scope()  # still on the owner's State: its bound scope
+        with scope("mine"):
+            seen["scoped"] = [s.label for s in current_scope().path()]  # type: ignore[union-attr]
+        seen["module"] = [s.label for s in inner([1.0])[0].scope.path()]
+        seen["plain"] = (Value(1.0) * 3.0).scope  # made after its own call, on its own State
+        finished.set()
+
+    other = threading.Thread(target=copied.run, args=(work,))
+    other.start()
+    Waiting()()
+    other.join()
+    assert seen == {"current": None, "scoped": ["mine"], "module": ["MLP", "layer 0", "neuron 0"], "plain": None}
 
 
 def test_tasks_keep_their_own_scopes_across_awaits() -> None:
