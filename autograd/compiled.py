@@ -43,9 +43,9 @@ first contribution to 0.0, which turns -0.0 into 0.0). The engine meant is the e
 (as an example's inputs do for ``model(x)``), and the engine lays out a ``dot`` or ``sum``
 over floats otherwise than over Values (``_nary_code``; for a dot it shows from Python 3.12
 on, where ``sum`` compensates). Where the trace cannot tell that a number was plain in the
-eager call, the layouts can still differ: numbers ``f`` computes from its inputs, ints (the
-engine lays a dot over ints out as mixed), and constants of ``f`` mixed with the inputs in
-one ``sum`` or ``dot`` (see ``_nary_code.eager_layout``).
+eager call, the layouts can still differ: numbers ``f`` computes from its inputs, and
+constants of ``f`` mixed with the inputs in one ``sum`` or ``dot`` (see
+``_nary_code.eager_layout``). Ints are no exception: ``dot`` lays them out as their floats.
 """
 
 from __future__ import annotations

@@ -81,7 +81,23 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0
     elif w_types == _JUST_FLOAT and x_types == _JUST_VALUE:
         partials = (*ws, 1.0) if tail else tuple(ws)
         return _dot_node((*xs, *tail), _layout(ops.DotConst, (partials, start)))  # type: ignore[arg-type]
+    # Other plain numbers (ints, NumPy floats) facing only Values: the layout floats get, so
+    # dot(w, [1, 2]) is dot(w, [1.0, 2.0]) to the last bit (from 3.12 on, sum compensates).
+    if w_types == _JUST_VALUE and Value not in x_types:
+        floats = _plain_numbers(xs)
+        if floats is not None:
+            return dot(ws, floats, bias)
+    elif x_types == _JUST_VALUE and Value not in w_types:
+        floats = _plain_numbers(ws)
+        if floats is not None:
+            return dot(floats, xs, bias)
     return _dot_mixed(ws, xs, tail, start)
+
+
+def _plain_numbers(items: Sequence[Operand]) -> list[float] | None:
+    """``items`` as floats (``constant``'s conversion), or None if one is not a plain number."""
+    floats = [constant(x) for x in items]
+    return None if any(f is None for f in floats) else floats  # type: ignore[return-value]
 
 
 _JUST_VALUE, _JUST_FLOAT = {Value}, {float}

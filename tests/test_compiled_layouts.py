@@ -152,3 +152,32 @@ def test_replayed_sums_add_the_numbers_first_as_the_engine_does(constants, items
     value, _ = jit(f, argnums=())(numbers)
     assert value == eager.data
     assert [p.grad for p in params] == expected_grads
+
+
+INTS = (1, -1, 3, 7, 1000003, 0, 2**60, -(2**53) - 1)
+
+
+@given(
+    ws=st.lists(st.sampled_from(CANCELLING), min_size=1, max_size=6),
+    ns=st.lists(st.sampled_from(INTS), min_size=6, max_size=6),
+    bias=st.sampled_from([-1.0, 0.5, 1e16]),
+    numbers_first=st.booleans(),
+)
+@example(ws=[1.0, 1e-16, 1.0], ns=[1, 1, -1, 0, 0, 0], bias=-1.0, numbers_first=False)
+def test_a_dot_over_ints_is_the_dot_over_their_floats_and_replays_alike(ws, ns, bias, numbers_first):
+    """An int is the same number as its float: ``dot`` gives both the same layout, so the same bits on
+    every Python (from 3.12 on a compensated ``sum`` would show a different layout), and so does ``jit``."""
+    weights, b = [Value(w) for w in ws], Value(bias)
+    ints = ns[: len(ws)]
+    floats = [float(n) for n in ints]
+    made = [dot(ints, weights, b) if numbers_first else dot(weights, ints, b) for _ in range(2)]
+    reference = dot(floats, weights, b) if numbers_first else dot(weights, floats, b)
+    params = [*weights, b]
+    assert made[0].data == reference.data
+    assert gradients(made[0], params) == gradients(reference, params)
+
+    def f(x):
+        return dot(x, weights, b) if numbers_first else dot(weights, x, b)
+
+    value, _ = jit(f, argnums=())(ints)
+    assert value == reference.data
