@@ -29,6 +29,22 @@ def _run(compile: bool, optimizer: str, steps: int, batch_size: int | None = Non
     return history, [p.data for p in params]
 
 
+def _hinge_step(model, inputs, labels, opt, gradients=None, step=0) -> float:
+    """One step on the hinge loss: through ``Training.step`` with ``gradients``, else eager, written out by hand."""
+    from valuegrad.nn.train import Training
+
+    if gradients is not None:
+        loss, _, _ = Training(model, nn.losses.hinge, None, model.parameters(), 0.0, opt).step(
+            gradients, inputs, labels, step, False
+        )
+        return loss
+    opt.zero_grad()
+    eager = nn.losses.hinge([model(x) for x in inputs], labels)
+    eager.backward()
+    opt.step()
+    return eager.data
+
+
 def test_moons_run_losses_equal_eager_at_every_step():
     eager, eager_params = _run(False, "sgd", 100)
     compiled, compiled_params = _run(True, "sgd", 100)
@@ -104,25 +120,16 @@ def test_models_the_loop_cannot_express_are_refused_and_compiled_whole():
             return [self.w]
 
     from valuegrad.nn.compiled import CompiledGradients
-    from valuegrad.nn.train import Training
 
     X, y = RECIPES["moons"].load(20, None, 0)
     results = []
     for compiled in (True, False):
         model = Twice()
         opt = nn.optim.SGD(model.parameters(), lr=0.1)
-        if compiled:
-            gradients = CompiledGradients()
-            loss, _, _ = Training(model, nn.losses.hinge, None, model.parameters(), 0.0, opt).step(
-                gradients, X, y, 0, False
-            )
+        gradients = CompiledGradients() if compiled else None
+        loss = _hinge_step(model, X, y, opt, gradients)
+        if gradients is not None:
             assert gradients.looped is False and gradients.compiled is not None
-        else:
-            opt.zero_grad()
-            eager = nn.losses.hinge([model(x) for x in X], y)
-            eager.backward()
-            opt.step()
-            loss = eager.data
         results.append((loss, model.w.data))
     assert results[0] == results[1]
 
@@ -130,7 +137,6 @@ def test_models_the_loop_cannot_express_are_refused_and_compiled_whole():
 def test_a_batch_of_another_example_shape_falls_back_to_the_whole_trace():
     from valuegrad.autograd import Value
     from valuegrad.nn.compiled import CompiledGradients
-    from valuegrad.nn.train import Training
 
     class Pair(nn.Module):
         def __init__(self) -> None:
@@ -148,20 +154,11 @@ def test_a_batch_of_another_example_shape_falls_back_to_the_whole_trace():
     for compiled in (True, False):
         model = Pair()
         opt = nn.optim.SGD(model.parameters(), lr=0.1)
-        gradients = CompiledGradients()
+        gradients = CompiledGradients() if compiled else None
         losses = []
         for k, batch in enumerate(batches):
-            if compiled:
-                loss, _, _ = Training(model, nn.losses.hinge, None, model.parameters(), 0.0, opt).step(
-                    gradients, batch, labels, k, False
-                )
+            losses.append(_hinge_step(model, batch, labels, opt, gradients, k))
+            if gradients is not None:
                 assert gradients.looped is (k == 0)
-            else:
-                opt.zero_grad()
-                eager = nn.losses.hinge([model(x) for x in batch], labels)
-                eager.backward()
-                opt.step()
-                loss = eager.data
-            losses.append(loss)
         results.append((losses, model.a.data, model.b.data))
     assert results[0] == results[1]
