@@ -1,29 +1,53 @@
-"""Finding a Graphviz ``dot`` executable and running it.
+"""Rendering DOT text: one interface, ``render(dot_text, fmt) -> bytes``, and the renderers behind it.
 
-Order of preference: the ``VALUEGRAD_DOT`` environment variable (an explicit
-choice: a path, or a bare name looked up on ``PATH``), a system ``dot`` on
-``PATH``, then the binary of the ``graphviz-pure`` wheel, a dependency on the
-platforms it has wheels for -- so ``pip install valuegrad`` alone can render SVG
-there, with no apt and no root. If none is found, ``DotNotFoundError`` says what to do.
+A renderer has a ``name``, the ``formats`` it can write and ``run(dot_text, fmt) -> bytes``.
+``render`` picks one (the caller's, else ``default_renderer()``), refuses a format it does not
+declare, and checks what comes back before anyone sees it: SVG must be UTF-8 XML with an
+``<svg>`` root holding one node group per node statement of the DOT (the legend's included),
+PNG must start with the PNG signature. Anything else is a ``RenderError`` naming the renderer,
+in one line. Nothing downstream depends on one renderer's markup: ``svg_markup.normalize_svg``
+evens out what differs.
 
-``dot`` runs in its own session (process group) with a time limit; on timeout the
-whole group is killed, so nothing it started survives. Its output is checked before
-anyone sees it: SVG must be UTF-8 XML with an ``<svg>`` root, PNG must start with
-the PNG signature; anything else is a ``RenderError``. Error messages are one line.
+The renderers here are ``dot`` programs (``DotProgram``). Order of preference: the
+``VALUEGRAD_DOT`` environment variable (an explicit choice: a path, or a bare name looked up on
+``PATH``), a system ``dot`` on ``PATH``, then the binary of the ``graphviz-pure`` wheel, a
+dependency on the platforms it has wheels for -- so ``pip install valuegrad`` alone can render
+SVG there, with no apt and no root. If none is found, ``DotNotFoundError`` says what to do.
+
+A program runs in its own session (process group) with a time limit; on timeout the whole
+group is killed, so nothing it started survives.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-__all__ = ["DotNotFoundError", "RenderError", "check_output", "find_dot", "let_graphviz_find_dot", "run_dot"]
+from valuegrad.autograd._svg_markup import count_node_groups
+
+__all__ = [
+    "DotNotFoundError",
+    "DotProgram",
+    "RenderError",
+    "Renderer",
+    "check_output",
+    "count_node_statements",
+    "default_renderer",
+    "find_dot",
+    "let_graphviz_find_dot",
+    "lr_ranks_follow_declaration",
+    "render",
+    "run_dot",
+]
 
 ENV_VARIABLE = "VALUEGRAD_DOT"
 BUNDLED_DISTRIBUTION = "graphviz-pure"
@@ -43,7 +67,19 @@ class DotNotFoundError(RuntimeError):
 
 
 class RenderError(RuntimeError):
-    """``dot`` ran but failed (or timed out); the message carries its error output."""
+    """A renderer failed, timed out, or wrote something that is not the picture asked for; one line."""
+
+
+class Renderer(Protocol):
+    """DOT text in, bytes out, for the formats the renderer declares."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def formats(self) -> frozenset[str]: ...
+
+    def run(self, dot_text: str, output_format: str) -> bytes: ...
 
 
 def _is_executable(path: Path) -> bool:
@@ -165,41 +201,206 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         process.kill()
 
 
+_FORMAT_LIST = re.compile(r"Use one of:([^\n]*)")
+_program_formats: dict[str, frozenset[str]] = {}
+
+
+@dataclass(frozen=True)
+class DotProgram:
+    """A ``dot`` executable: Graphviz's own (any version), graphviz-pure's, or a stand-in such as viz.js."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    @property
+    def formats(self) -> frozenset[str]:
+        """What the program says it writes (``dot -T?`` lists them), asked once per program.
+
+        Every ``dot`` writes SVG (and DOT), so only other formats are worth a question."""
+        if self.name not in _program_formats:
+            _, listing = self._execute("digraph {}", "?")
+            found = _FORMAT_LIST.search(listing.decode("utf-8", "replace"))
+            words = found.group(1).split() if found else []
+            _program_formats[self.name] = frozenset({"svg", "dot", *(word.partition(":")[0] for word in words)})
+        return _program_formats[self.name]
+
+    def run(self, dot_text: str, output_format: str) -> bytes:
+        """What the program prints for ``-T{output_format}``, unchecked; a failure is a RenderError."""
+        returncode, output = self._execute(dot_text, output_format)
+        if returncode != 0 or not output:
+            message = _one_line(output.decode("utf-8", "replace"))
+            raise RenderError(f"{self.path} -T{output_format} failed (exit {returncode}): {message}")
+        return output
+
+    def _execute(self, dot_text: str, output_format: str) -> tuple[int, bytes]:
+        """(exit code, stdout), or (exit code, stderr) when it failed; time-limited, nothing left running."""
+        executable = self.path
+        try:
+            # Its own session: on timeout the whole group goes, not just dot (a wrapper script's children too).
+            process = subprocess.Popen(
+                [str(executable), f"-T{output_format}"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=os.name == "posix",
+            )
+        except OSError as error:
+            raise RenderError(f"could not run {executable}: {error.strerror or error}") from None
+        try:
+            output, errors = process.communicate(dot_text.encode("utf-8"), timeout=RENDER_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            with contextlib.suppress(subprocess.TimeoutExpired):  # a child that left the group may hold the pipes
+                process.communicate(timeout=5)
+            raise RenderError(
+                f"{executable} took more than {RENDER_TIMEOUT_SECONDS:g} s; draw a smaller graph (collapse=...)"
+            ) from None
+        except BaseException:  # KeyboardInterrupt, ...: leave nothing running
+            _kill_group(process)
+            process.wait()
+            raise
+        finally:
+            if os.name == "posix":  # anything dot left behind in its session is ours to stop
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        failed = process.returncode != 0 or not output
+        return process.returncode, errors if failed else output
+
+
+def default_renderer() -> Renderer:
+    """The ``dot`` program ``find_dot`` chooses."""
+    return DotProgram(find_dot())
+
+
+_DOT_TOKEN = re.compile(
+    r'\s+|//[^\n]*|/\*.*?\*/|^\#[^\n]*|"(?:[^"\\]|\\.)*"|->|--|[\[\]{};=,:<]'
+    r"|-?(?:\.\d+|\d+(?:\.\d*)?)|[A-Za-z_\x80-\U0010ffff][\w\x80-\U0010ffff]*",
+    re.S | re.M,
+)
+_SKIPPED = ("//", "/*", "#")
+
+
+def _dot_tokens(dot_text: str) -> list[str]:
+    """DOT's tokens, comments and spaces dropped; an HTML string (``<...>``, nested) is one token ``<>``."""
+    tokens: list[str] = []
+    position = 0
+    while position < len(dot_text):
+        if dot_text[position] == "<":
+            depth, position = 1, position + 1
+            while depth and position < len(dot_text):
+                depth += {"<": 1, ">": -1}.get(dot_text[position], 0)
+                position += 1
+            tokens.append("<>")
+            continue
+        match = _DOT_TOKEN.match(dot_text, position)
+        if match is None:
+            raise RenderError(f"cannot read the DOT text at character {position}")
+        token = match.group()
+        if not token.isspace() and not token.startswith(_SKIPPED):
+            tokens.append(token)
+        position = match.end()
+    return tokens
+
+
+def count_node_statements(dot_text: str) -> int:
+    """How many node statements (``name``, ``name [attributes]``) the DOT text holds.
+
+    Edge statements, attribute statements (``graph``/``node``/``edge [...]``), assignments and
+    subgraph headers are not node statements; labels never look like one (a string is one token).
+    """
+    tokens = [*_dot_tokens(dot_text), ";"]
+    count, i = 0, 0
+    while i < len(tokens) - 1:
+        token, following = tokens[i], tokens[i + 1]
+        if token in "{};,":
+            i += 1
+        elif token.lower() in ("strict", "digraph", "graph", "subgraph") and following != "[":
+            i += 1 if following in "{;" else 2  # the keyword and its optional name
+        elif token.lower() in ("graph", "node", "edge") or token == "]":
+            i = _skip_attributes(tokens, i + 1)
+        elif following == "=":
+            i += 3
+        else:  # a node ID, perhaps with a port, an edge chain and attribute lists
+            i = _skip_port(tokens, i + 1)
+            edge = False
+            while tokens[i] in ("->", "--"):
+                edge = True
+                i = _skip_port(tokens, i + 2)
+            i = _skip_attributes(tokens, i)
+            count += not edge
+    return count
+
+
+def _skip_port(tokens: list[str], i: int) -> int:
+    while tokens[i] == ":":
+        i += 2
+    return i
+
+
+def _skip_attributes(tokens: list[str], i: int) -> int:
+    """The index after any ``[...]`` lists starting at ``i``."""
+    while tokens[i] == "[":
+        while tokens[i] != "]":
+            i += 1
+        i += 1
+    return i
+
+
+def render(dot_text: str, output_format: str, renderer: Renderer | None = None) -> bytes:
+    """Render ``dot_text`` to ``output_format`` with ``renderer`` (default: ``default_renderer()``); checked."""
+    chosen = renderer if renderer is not None else default_renderer()
+    if output_format not in ("svg", "dot") and output_format not in chosen.formats:
+        writes = ", ".join(sorted(chosen.formats))
+        raise RenderError(f"{chosen.name} cannot write {output_format!r} (it writes {writes}); choose another format")
+    data = check_output(chosen.run(dot_text, output_format), output_format, chosen.name)
+    if output_format == "svg":
+        expected, found = count_node_statements(dot_text), count_node_groups(data.decode("utf-8"))
+        if expected != found:
+            raise RenderError(
+                f"{chosen.name} drew {found} node groups for {expected} nodes: its SVG is incomplete; "
+                f"try another renderer (set {ENV_VARIABLE})"
+            )
+    return data
+
+
+# Two clusters side by side in a cluster (as neurons in a layer), left to right: which is on top?
+_ORDER_PROBE = (
+    "digraph { rankdir=LR newrank=true ordering=out;"
+    " subgraph cluster_p { subgraph cluster_a { a } subgraph cluster_b { b } } }"
+)
+_ORDER_PROBE_Y = re.compile(r"<title>([ab])</title>.*?\by=\"(-?[\d.]+)\"", re.S)
+_declaration_order: dict[str, bool] = {}
+
+
+def lr_ranks_follow_declaration(renderer: Renderer | None = None) -> bool:
+    """Whether ``renderer`` lists a left-to-right rank top down in declaration order.
+
+    Graphviz lays out LR by rotating a top-down layout. For clusters nested in a cluster (neurons
+    in a layer) and their nodes, Graphviz 2.42/2.43 keeps the declared order top down; the 12-16
+    line and graphviz-pure list it bottom up. Drawings that promise
+    a natural order (neuron 0 above neuron 1) declare accordingly; this asks the renderer once
+    (one tiny layout) and remembers. With no renderer, the answer for current Graphviz (False).
+    """
+    try:
+        chosen = renderer if renderer is not None else default_renderer()
+    except DotNotFoundError:
+        return False
+    if chosen.name not in _declaration_order:
+        try:
+            svg = chosen.run(_ORDER_PROBE, "svg").decode("utf-8", "replace")
+        except RenderError:
+            return False
+        heights = {name: float(y) for name, y in _ORDER_PROBE_Y.findall(svg)}
+        _declaration_order[chosen.name] = heights.get("a", 0.0) < heights.get("b", 0.0)
+    return _declaration_order[chosen.name]
+
+
 def run_dot(source: str, output_format: str) -> bytes:
-    """Render DOT ``source`` to ``output_format`` ('svg', 'png', ...) and return the checked bytes."""
-    executable = find_dot()
-    try:
-        # Its own session: on timeout the whole group goes, not just dot (a wrapper script's children too).
-        process = subprocess.Popen(
-            [str(executable), f"-T{output_format}"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=os.name == "posix",
-        )
-    except OSError as error:
-        raise RenderError(f"could not run {executable}: {error.strerror or error}") from None
-    try:
-        output, errors = process.communicate(source.encode("utf-8"), timeout=RENDER_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        with contextlib.suppress(subprocess.TimeoutExpired):  # a child that left the group may hold the pipes
-            process.communicate(timeout=5)
-        raise RenderError(
-            f"{executable} took more than {RENDER_TIMEOUT_SECONDS:g} s; draw a smaller graph (collapse=...)"
-        ) from None
-    except BaseException:  # KeyboardInterrupt, ...: leave nothing running
-        _kill_group(process)
-        process.wait()
-        raise
-    finally:
-        if os.name == "posix":  # anything dot left behind in its session is ours to stop
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-    if process.returncode != 0 or not output:
-        message = _one_line(errors.decode("utf-8", "replace"))
-        raise RenderError(f"{executable} -T{output_format} failed (exit {process.returncode}): {message}")
-    return check_output(output, output_format, executable)
+    """Render DOT ``source`` to ``output_format`` with the default renderer; the checked bytes."""
+    return render(source, output_format)
 
 
 _graphviz_pointed = False

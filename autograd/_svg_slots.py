@@ -6,8 +6,9 @@ frame is that SVG with only three kinds of slot filled in: a node's or edge's ``
 (highlights are CSS classes), a grad cell's text, and a node's ``<title>`` (hover text).
 
 Groups are found by the ids ``drawing_dot`` gives them (``v3``, ``op3``, ``box0``, ``e5``: names
-we made, never user text); an edge's ``<title>`` names its ends. A value node's grad text
-gets the id ``<name>-grad-text``.
+we made, never user text); an edge's ``<title>`` names its ends. The SVG comes through
+``svg_markup.normalize_svg``, so a grad cell is ``<g id="v3-grad">`` whatever drew it. A value
+node's grad text gets the id ``<name>-grad-text``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import html
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+
+from valuegrad.autograd._svg_markup import group_end
 
 __all__ = ["STYLE", "SvgTemplate", "grad_text_id", "parse_svg"]
 
@@ -39,8 +42,6 @@ _ANCHOR = re.compile(r'\s(?:x|text-anchor)="[^"]*"')
 _SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
 _SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
-
-_G_TAG = re.compile(r"<g\b|</g>")
 
 Slot = tuple[str, str]  # (kind, group id): kind is "class", "title" or "grad"
 
@@ -95,19 +96,6 @@ class SvgTemplate:
 def grad_text_id(key: str) -> str:
     """The id of the ``<text>`` showing the grad of the value node ``key``."""
     return f"{key}-grad-text"
-
-
-def _group_end(content: str, position: int) -> int:
-    """Where the ``<g>`` opened just before ``position`` closes (groups may nest: cell links)."""
-    depth = 1
-    while True:
-        tag = _G_TAG.search(content, position)
-        if tag is None:
-            raise ValueError("dot's SVG has a <g> that is never closed")
-        depth += 1 if tag.group() == "<g" else -1
-        if depth == 0:
-            return tag.start()
-        position = tag.end()
 
 
 def _grad_cell(group: str, key: str) -> list[str | Slot]:
@@ -170,7 +158,7 @@ def parse_svg(svg: str, grad_nodes: Collection[str], boxes: Collection[str] = ()
         kinds[key] = kind
         parts += [content[position : match.start()], f'<g id="{key}" class="', ("class", key)]
         parts += ['">\n<title>', ("title", key), "</title>"]
-        end = _group_end(content, match.end())
+        end = group_end(content, match.end())
         group = content[match.end() : end]
         if key in grad_nodes:
             parts += _grad_cell(group, key)

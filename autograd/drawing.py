@@ -13,7 +13,6 @@ The same graph always gives the same DOT text, byte for byte.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from valuegrad.autograd._dot_binary import DotNotFoundError, RenderError, let_graphviz_find_dot, run_dot
 from valuegrad.autograd._files import write_bytes_atomic
+from valuegrad.autograd._svg_markup import normalize_svg
 from valuegrad.autograd.drawing_dot import (
     HIGHLIGHT,
     PENDING_GRAD,
@@ -50,7 +50,6 @@ __all__ = [
     "draw",
     "format_number",
     "html_text",
-    "tidy_svg",
 ]
 
 DEFAULT_MAX_NODES = 500
@@ -98,7 +97,7 @@ class Graph:
         """The picture as SVG text (rendered once per distinct source)."""
         source = self.source
         if self._svg_cache is None or self._svg_cache[0] != source:
-            self._svg_cache = (source, tidy_svg(run_dot(source, "svg").decode("utf-8")))
+            self._svg_cache = (source, normalize_svg(run_dot(source, "svg").decode("utf-8")))
         return self._svg_cache[1]
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -134,15 +133,6 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<Graph: {self.node_count} nodes, {self.edge_count} edges; .svg(), .save(path), .source>"
-
-
-_CELL_ANCHOR_ID = re.compile(r'id="a_(v\d+)&#45;(data|grad)"')
-
-
-def tidy_svg(svg: str) -> str:
-    """Graphviz writes a table cell's ID as ``a_v3&#45;grad`` (it wraps the cell in a link);
-    the player contract promises ``v3-grad``."""
-    return _CELL_ANCHOR_ID.sub(r'id="\1-\2"', svg)
 
 
 # ------------------------------------------------------------------ options

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from valuegrad.autograd._dot_binary import lr_ranks_follow_declaration
 from valuegrad.autograd.drawing_bundles import Bundle, plan_boxes
 from valuegrad.autograd.drawing_structure import Box, Steps, Structure
 from valuegrad.autograd.drawing_text import counted_names, format_number, html_text, number_cell_text
@@ -309,6 +310,8 @@ def dot_text(
         statements.append(writer.value_node(n, v))
 
     order_statements, planned = plan_boxes(s, options.rankdir in ("LR", "RL"))
+    # Left to right, a renderer lists a rank top down or bottom up by version: declare to suit it.
+    reverse = writer.stacked and len(cluster_nodes) > 1 and not lr_ranks_follow_declaration()
     cluster_name: dict[Steps, str] = {}
     cluster_number = 0
     stack: list[tuple[bool, Steps]] = [(True, ())]
@@ -334,13 +337,13 @@ def dot_text(
             cluster_number += 1
             lines.append("\t" * depth + f"graph {cluster_attrs}")
             stack.append((False, steps))
-        # Graphviz lays out LR by rotating a TB layout, which lists a rank bottom to top; declaring
-        # in reverse puts the natural order (neuron 0, then w0, w1, ..., b) top down.
-        statements = cluster_nodes[steps][::-1] if writer.stacked and steps else cluster_nodes[steps]
+        # Graphviz 12-16 lays out LR by rotating a TB layout, which lists a rank bottom to top; there,
+        # declaring in reverse puts the natural order (neuron 0, then w0, w1, ..., b) top down.
+        statements = cluster_nodes[steps][::-1] if reverse and steps else cluster_nodes[steps]
         lines.extend("\t" * depth + statement for statement in statements)
         if steps in order_statements:
             lines.append("\t" * depth + order_statements[steps])
-        children = cluster_children[steps] if writer.stacked else cluster_children[steps][::-1]
+        children = cluster_children[steps] if reverse else cluster_children[steps][::-1]
         stack.extend((True, child) for child in children)
 
     derivatives: dict[Value, Sequence[float]] = {}

@@ -240,7 +240,8 @@ def test_a_renderer_printing_garbage_for_png_is_exit_1_and_nothing_is_written(
 ) -> None:
     fake = tmp_path / "bin" / "dot"
     fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\ncat >/dev/null\nprintf '\\377\\376garbage'\n", encoding="utf-8")
+    lists_formats = """[ "$1" = "-T?" ] && { echo 'Use one of: png svg' >&2; exit 1; }\n"""
+    fake.write_text("#!/bin/sh\n" + lists_formats + "cat >/dev/null\nprintf '\\377\\376garbage'\n", encoding="utf-8")
     fake.chmod(0o755)
     monkeypatch.setenv(dot_binary.ENV_VARIABLE, str(fake))
     monkeypatch.chdir(tmp_path)

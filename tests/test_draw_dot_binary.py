@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -15,10 +16,14 @@ from packaging.requirements import Requirement
 from valuegrad.autograd import Value, draw
 from valuegrad.autograd import _dot_binary as dot_binary
 
+posix_only = pytest.mark.skipif(os.name != "posix", reason="fake executables are shell scripts")
+
 
 def fake_executable(directory: Path, name: str, script: str) -> Path:
     path = directory / name
-    path.write_text("#!/bin/sh\n" + script + "\n", encoding="utf-8")
+    # like dot, it lists its formats when asked for -T? (the renderer asks before writing PNG)
+    formats = """[ "$1" = "-T?" ] && { echo 'Format: "?" not recognized. Use one of: png svg' >&2; exit 1; }\n"""
+    path.write_text("#!/bin/sh\n" + formats + script + "\n", encoding="utf-8")
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path
 
@@ -33,10 +38,36 @@ def no_system_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="fake executables are shell scripts")
+def real_dot_script() -> str:
+    """A shell line that runs the bundled graphviz-pure with the script's arguments and input."""
+    bundled = dot_binary.bundled_dot()
+    assert bundled is not None
+    return f'exec "{bundled}" "$@"'
+
+
 def test_a_system_dot_on_path_comes_first(no_system_dot: Path) -> None:
-    fake = fake_executable(no_system_dot, "dot", "cat >/dev/null; echo '<svg>fake</svg>'")
+    fake = fake_executable(no_system_dot, "dot", 'echo used > "${0%/*}/used"; ' + real_dot_script())
     assert dot_binary.find_dot() == fake
-    assert draw(Value(1.0)).svg() == "<svg>fake</svg>\n"
+    assert "<svg" in draw(Value(1.0)).svg()
+    assert (no_system_dot / "used").exists()
+
+
+@posix_only
+def test_a_renderer_that_draws_too_few_nodes_is_a_render_error_naming_it(no_system_dot: Path) -> None:
+    # a well-formed SVG that has lost nodes: every node group but the first renamed
+    lose_nodes = no_system_dot / "lose_nodes.py"
+    lose_nodes.write_text(
+        "import sys\n"
+        "first, *rest = sys.stdin.read().split('class=\"node\"')\n"
+        "print(first + 'class=\"node\"' + rest[0] + ''.join('class=\"lost\"' + p for p in rest[1:]))\n",
+        encoding="utf-8",
+    )
+    script = real_dot_script().replace("exec ", "") + f' | "{sys.executable}" "{lose_nodes}"'
+    fake = fake_executable(no_system_dot, "dot", script)
+    x = Value(1.0, label="x")
+    with pytest.raises(dot_binary.RenderError, match=r"drew 1 node groups for \d+ nodes") as caught:
+        draw(x * 2.0).svg()
+    assert str(fake) in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_without_a_system_dot_the_bundled_graphviz_pure_is_used(no_system_dot: Path) -> None:
@@ -87,17 +118,15 @@ def test_a_failing_dot_is_reported_not_a_traceback(monkeypatch: pytest.MonkeyPat
 
 # ---------------------------------------------------------------- issue 11 items 20-22, issue 10 item 9
 
-posix_only = pytest.mark.skipif(os.name != "posix", reason="fake executables are shell scripts")
-
 
 @posix_only
 def test_a_bare_name_in_valuegrad_dot_is_looked_up_on_path(
     no_system_dot: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake = fake_executable(no_system_dot, "mydot", "cat >/dev/null; echo '<svg/>'")
+    fake = fake_executable(no_system_dot, "mydot", real_dot_script())
     monkeypatch.setenv(dot_binary.ENV_VARIABLE, "mydot")
     assert dot_binary.find_dot() == fake
-    assert draw(Value(1.0)).svg() == "<svg/>\n"
+    assert "<svg" in draw(Value(1.0)).svg()
     monkeypatch.setenv(dot_binary.ENV_VARIABLE, "no-such-dot")
     with pytest.raises(dot_binary.DotNotFoundError, match="no such program on PATH"):
         dot_binary.find_dot()
