@@ -21,7 +21,14 @@ from valuegrad.autograd._files import write_text_atomic
 from valuegrad.autograd._page import MIN_SCALE, page
 from valuegrad.autograd._player_text import Contribution, caption, hover_lines, value_names
 from valuegrad.autograd._svg_slots import SvgTemplate, grad_text_id, parse_svg
-from valuegrad.autograd.drawing import DEFAULT_MAX_NODES, Graph, _check_options, _check_root, _structure
+from valuegrad.autograd.drawing import (
+    DEFAULT_MAX_NODES,
+    Graph,
+    GraphTooLargeError,
+    _check_options,
+    _check_root,
+    _structure,
+)
 from valuegrad.autograd.drawing_dot import PENDING_GRAD, DrawOptions, dot_text
 from valuegrad.autograd.drawing_structure import Structure
 from valuegrad.autograd.drawing_text import format_number, number_cell_text
@@ -102,6 +109,11 @@ def graph_page(graph: Graph) -> str:
 # ------------------------------------------------------------------ the walkthrough
 
 
+# Beyond this many drawn nodes a walk has no picture: ~1,600 nodes lay out in 5 s with Graphviz 2.43,
+# and 10,000 took graphviz-pure 130 s and 840 MB before failing.
+PICTURE_MAX_NODES = 2000
+
+
 class Walkthrough:
     """The frames of one backward pass: iterate them, ``len()``, index, ``.save(path)``.
 
@@ -163,9 +175,19 @@ class Walkthrough:
         return cells
 
     def template(self) -> SvgTemplate:
-        """The one layout: number cells wide enough for any frame's adjoint, then slotted."""
+        """The one layout: number cells wide enough for any frame's adjoint, then slotted.
+
+        Checked against ``PICTURE_MAX_NODES`` before anything is laid out (the frames' numbers
+        need no picture and stay available)."""
         if self._template is None:
             s = self._structure
+            if s.node_count > PICTURE_MAX_NODES:
+                raise GraphTooLargeError(
+                    f"a backward walk through {s.node_count} drawn nodes is more than a player can show "
+                    f"(at most {PICTURE_MAX_NODES}: the layout alone would take minutes and the page grows with "
+                    "nodes times frames). Walk a smaller part (draw_backward of an intermediate value), fold "
+                    "scopes (collapse=1), or read the numbers without a picture: iterate the walk's frames."
+                )
             precision = self._options.precision
             widest = max(len(format_number(a, precision)) for f in self.frames for a in f.adjoints.values())
             for v in s.values:  # the boxes show the names the captions use

@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 
 from valuegrad.autograd._hypothesis_plugin import PROFILES, register_profiles
@@ -31,3 +32,13 @@ _PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI")
 if f"valuegrad-{_PROFILE}" not in PROFILES:
     raise RuntimeError(f"HYPOTHESIS_PROFILE={_PROFILE!r} is not one of: ci, dev, intense")
 settings.load_profile(f"valuegrad-{_PROFILE}")
+
+
+@pytest.fixture
+def png_renderer() -> None:
+    """Skip unless the renderer in use writes PNG (viz.js, in the renderer matrix, writes SVG only)."""
+    from valuegrad.autograd._dot_binary import default_renderer
+
+    renderer = default_renderer()
+    if "png" not in renderer.formats:
+        pytest.skip(f"{renderer.name} does not write PNG")

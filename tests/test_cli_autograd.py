@@ -61,7 +61,7 @@ def test_draw_svg_end_to_end(tmp_path: Path) -> None:
     assert groups.count("edge") == 8
 
 
-def test_draw_png_and_dot_end_to_end(tmp_path: Path) -> None:
+def test_draw_png_and_dot_end_to_end(tmp_path: Path, png_renderer: None) -> None:
     png = run_module("draw", *NEURON, "--format", "png", "-o", "g.png", "--edge-labels", cwd=tmp_path)
     assert png.returncode == 0, png.stderr
     assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

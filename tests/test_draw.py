@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 
 from valuegrad import autograd
 from valuegrad.autograd import Value, draw, local_derivatives, topological_order
+from valuegrad.autograd._dot_binary import default_renderer
 from valuegrad.autograd.drawing import (
     ROLE_FILL,
     DotNotFoundError,
     Graph,
     GraphTooLargeError,
+    RenderError,
     format_number,
     html_text,
 )
@@ -441,6 +443,12 @@ def test_a_very_deep_graph_is_drawn_without_recursion() -> None:
 @pytest.mark.parametrize("suffix", [".svg", ".png", ".dot"])
 def test_save_writes_the_format_of_the_suffix_atomically(tmp_path: Path, suffix: str) -> None:
     graph = draw(small_graph())
+    renderer = default_renderer()
+    if suffix == ".png" and "png" not in renderer.formats:  # viz.js: a clear refusal, nothing written
+        with pytest.raises(RenderError, match="cannot write 'png'"):
+            graph.save(tmp_path / "g.png")
+        assert list(tmp_path.iterdir()) == []
+        return
     path = graph.save(tmp_path / f"g{suffix}")
     data = path.read_bytes()
     if suffix == ".svg":

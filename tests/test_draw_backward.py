@@ -6,6 +6,7 @@ import html
 import json
 import math
 import re
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from hypothesis import given, settings
 
 from valuegrad.autograd import Value, draw, draw_backward, topological_order
 from valuegrad.autograd.drawing import BackwardFrame, GraphTooLargeError, save_frames
-from valuegrad.autograd.player import Walkthrough
+from valuegrad.autograd.player import PICTURE_MAX_NODES, Walkthrough
 from valuegrad.autograd.testing import strategies as vst
 
 HOSTILE = '</script><script>alert("x")</script><!-- & "q" \'s\' ]]> <b>'
@@ -224,3 +225,31 @@ def test_folded_boxes_show_their_outputs_adjoint_frame_by_frame() -> None:
     assert "?" in re.findall(outs, first) and "?" not in re.findall(outs, last)
     lines = walk[0].caption.splitlines()  # the output neuron: 16 weights, 16 inputs and a bias
     assert len(lines) == 1 + 8 + 1 and lines[-1] == "… and 25 more inputs, each the same way"
+
+
+def _chain(inputs: int) -> Value:
+    """``y = y * 0.5 + x`` over ``inputs`` inputs: about five drawn nodes per input."""
+    xs = [Value(float(i % 7) / 7) for i in range(inputs)]
+    y = xs[0]
+    for x in xs[1:]:
+        y = y * 0.5 + x
+    return y
+
+
+def test_a_10000_node_walk_is_refused_with_advice_before_any_layout(tmp_path: Path) -> None:
+    """Where "dot's SVG has no grad cell" appeared (after 130 s): now a quick, clear refusal."""
+    started = time.monotonic()
+    walk = draw_backward(_chain(2000), max_nodes=None)
+    assert len(walk) == 3 * 2000 - 2  # the numbers need no picture
+    with pytest.raises(GraphTooLargeError, match=r"through \d+ drawn nodes .* \(collapse=1\)"):
+        walk.save(tmp_path / "walk.html")
+    assert time.monotonic() - started < 20
+    assert not (tmp_path / "walk.html").exists()
+
+
+def test_a_walk_of_some_hundred_nodes_renders_every_frame(tmp_path: Path) -> None:
+    walk = draw_backward(_chain(150), max_nodes=None)
+    assert 500 < walk._structure.node_count <= PICTURE_MAX_NODES
+    page = walk.save(tmp_path / "walk.html")
+    text = Path(page).read_text(encoding="utf-8")  # type: ignore[arg-type]
+    assert text.count("grad-text") >= len(walk._structure.values)

@@ -152,7 +152,7 @@ def test_what_dot_prints_is_checked(
     assert "\n" not in str(caught.value)
 
 
-def test_real_dot_output_passes_the_check() -> None:
+def test_real_dot_output_passes_the_check(png_renderer: None) -> None:
     graph = draw(Value(1.0, label="x"))
     assert dot_binary.check_output(graph.render("png"), "png").startswith(dot_binary.PNG_SIGNATURE)
     assert "<svg" in graph.svg()
