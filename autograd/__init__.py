@@ -10,7 +10,7 @@
 
 from typing import TYPE_CHECKING, Any
 
-from valuegrad.autograd.engine import (
+from .core import (
     BackwardStep,
     Scope,
     Term,
@@ -32,27 +32,73 @@ from valuegrad.autograd.engine import (
 )
 
 if TYPE_CHECKING:
-    from valuegrad.autograd.compiled import CompileError, jit
-    from valuegrad.autograd.drawing import Graph, draw
-    from valuegrad.autograd.functional import grad, hessian, jacobian, value_and_grad
-    from valuegrad.autograd.gradient_check import GradcheckError, gradcheck
-    from valuegrad.autograd.player import draw_backward
+    from .compiler.compiled import CompileError, jit
+    from .functional import grad, hessian, jacobian, value_and_grad
+    from .gradient_check import GradcheckError, gradcheck
+    from .viz.draw import Graph, draw
+    from .viz.player import draw_backward
 
 # The transforms, drawing (graphviz, subprocess), gradient checking and the jit load on first
 # use: `import valuegrad.autograd` stays a few milliseconds, most of a short script's start-up.
 _LAZY = {
-    "grad": "valuegrad.autograd.functional",
-    "hessian": "valuegrad.autograd.functional",
-    "jacobian": "valuegrad.autograd.functional",
-    "value_and_grad": "valuegrad.autograd.functional",
-    "CompileError": "valuegrad.autograd.compiled",
-    "jit": "valuegrad.autograd.compiled",
-    "Graph": "valuegrad.autograd.drawing",
-    "draw": "valuegrad.autograd.drawing",
-    "draw_backward": "valuegrad.autograd.player",
-    "GradcheckError": "valuegrad.autograd.gradient_check",
-    "gradcheck": "valuegrad.autograd.gradient_check",
+    "grad": ".functional",
+    "hessian": ".functional",
+    "jacobian": ".functional",
+    "value_and_grad": ".functional",
+    "CompileError": ".compiler.compiled",
+    "jit": ".compiler.compiled",
+    "Graph": ".viz.draw",
+    "draw": ".viz.draw",
+    "draw_backward": ".viz.player",
+    "GradcheckError": ".gradient_check",
+    "gradcheck": ".gradient_check",
 }
+
+
+# Where modules moved in 0.3.0 (CHANGELOG.md): the old paths, which pickles and older code name,
+# resolve to the new modules. No file stands at an old path; a finder answers for them.
+_MOVED = {
+    "engine": "core",
+    "value": "core.value",
+    "ops": "core.ops",
+    "sweep": "core.sweep",
+    "nary": "core.nary",
+    "compiled": "compiler.compiled",
+    "drawing": "viz.draw",
+    "player": "viz.player",
+}
+
+
+class _MovedModules:
+    """A meta path finder: ``valuegrad.autograd.<old>`` is the module now at ``_MOVED[<old>]``."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, Any] = {}  # old name -> the real module's own spec, while importing
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> Any:
+        package, _, old = fullname.rpartition(".")
+        if package != __name__ or old not in _MOVED:
+            return None
+        from importlib.machinery import ModuleSpec
+
+        return ModuleSpec(fullname, self)  # type: ignore[arg-type]  # a Loader by its two methods
+
+    def create_module(self, spec: Any) -> Any:
+        import importlib
+
+        module = importlib.import_module("." + _MOVED[spec.name.rpartition(".")[2]], __name__)
+        self._specs[spec.name] = module.__spec__
+        return module
+
+    def exec_module(self, module: Any) -> None:
+        """Executed already under its new name; give back the spec the import system replaced."""
+        module.__spec__ = self._specs.pop(module.__spec__.name)
+
+
+import sys as _sys  # noqa: E402
+
+if not any(isinstance(finder, _MovedModules) for finder in _sys.meta_path):
+    _sys.meta_path.append(_MovedModules())
 
 
 def __getattr__(name: str) -> Any:
@@ -61,7 +107,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'valuegrad.autograd' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module_name), name)
+    value = getattr(importlib.import_module(module_name, __name__), name)
     globals()[name] = value
     return value
 
@@ -100,4 +146,4 @@ __all__ = [
     "value_and_grad",
     "zero_grad",
 ]
-from valuegrad import __version__ as __version__  # noqa: E402 - one source for the version
+from .. import __version__ as __version__  # noqa: E402 - one source for the version

@@ -22,8 +22,10 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from valuegrad.autograd._files import write_bytes_atomic
-from valuegrad.autograd.drawing import (
+from .core import Value
+from .core.files import write_bytes_atomic
+from .expr import FUNCTIONS, PARAMETERS, ExpressionError, parse, parse_assignment
+from .viz.draw import (
     DEFAULT_MAX_NODES,
     RANKDIRS,
     SAVE_FORMATS,
@@ -32,8 +34,6 @@ from valuegrad.autograd.drawing import (
     RenderError,
     draw,
 )
-from valuegrad.autograd.engine import Value
-from valuegrad.autograd.expr import FUNCTIONS, PARAMETERS, ExpressionError, parse, parse_assignment
 
 __all__ = ["main"]
 

@@ -23,10 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Union
 
-from valuegrad.autograd import ops
-from valuegrad.autograd.engine import Value
-from valuegrad.autograd.engine import logsumexp as _logsumexp
-from valuegrad.autograd.engine import max as _max
+from .core import Value, ops
+from .core import logsumexp as _logsumexp
+from .core import max as _max
 
 __all__ = ["FUNCTIONS", "PARAMETERS", "Expression", "ExpressionError", "parse", "parse_assignment"]
 

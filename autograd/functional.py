@@ -23,11 +23,10 @@ import functools
 import numbers
 from typing import Any, Callable, Sequence, Union
 
-from valuegrad.autograd import _checks as checks
-from valuegrad.autograd import ops
-from valuegrad.autograd._modes import transform_level
-from valuegrad.autograd.sweep import gradients
-from valuegrad.autograd.value import Value, node
+from .core import checks, ops
+from .core.modes import transform_level
+from .core.sweep import gradients
+from .core.value import Value, node
 
 __all__ = ["grad", "hessian", "jacobian", "value_and_grad"]
 

@@ -40,8 +40,8 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from valuegrad.autograd._modes import transform_level
-from valuegrad.autograd.engine import Value, gradients
+from .core import Value, gradients
+from .core.modes import transform_level
 
 __all__ = ["GradcheckError", "gradcheck"]
 

@@ -11,14 +11,14 @@
 
 from typing import TYPE_CHECKING, Any
 
-from valuegrad.nn import activations, init
-from valuegrad.nn.layers import MLP, RBF, Layer, Maxout, Neuron
-from valuegrad.nn.module import Module
+from . import activations, init
+from .layers import MLP, RBF, Layer, Maxout, Neuron
+from .module import Module
 
 if TYPE_CHECKING:
-    from valuegrad.nn import data, losses, metrics, optim
-    from valuegrad.nn.serialization import load, load_checkpoint, register
-    from valuegrad.nn.train import History, fit, predict
+    from . import data, losses, metrics, optim
+    from .serialization import load, load_checkpoint, register
+    from .train import History, fit, predict
 
 # Everything but the modules themselves loads on first use (PEP 562), so `import valuegrad.nn`
 # costs what building a model needs; `nn.fit`, `nn.optim`, `nn.load`, ... import their module then.
@@ -37,9 +37,9 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     if name in _LAZY_MODULES:
-        return importlib.import_module(f"valuegrad.nn.{name}")
+        return importlib.import_module(f".{name}", __name__)
     if name in _LAZY_NAMES:
-        value = getattr(importlib.import_module(f"valuegrad.nn.{_LAZY_NAMES[name]}"), name)
+        value = getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'valuegrad.nn' has no attribute {name!r}")

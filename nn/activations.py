@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from valuegrad.autograd import Value, dot
+from ..autograd import Value, dot
 
 __all__ = ["ACTIVATIONS", "NAMES", "check_activation", "prelu"]
 

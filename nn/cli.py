@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
-from valuegrad.nn import losses
-from valuegrad.nn.layers import MLP
-from valuegrad.nn.recipes import RECIPES, Recipe
-from valuegrad.nn.train import History, fit
+from . import losses
+from .layers import MLP
+from .recipes import RECIPES, Recipe
+from .train import History, fit
 
 __all__ = ["main"]
 
@@ -183,7 +183,7 @@ def _silence_stdout() -> None:
 
 def _train(args: argparse.Namespace) -> int:
     recipe: Recipe = args.dataset
-    from valuegrad.nn.activations import NAMES
+    from .activations import NAMES
 
     activation = args.activation if args.activation is not None else recipe.activation
     if activation not in NAMES:
@@ -195,7 +195,7 @@ def _train(args: argparse.Namespace) -> int:
                 raise UsageError(f"{flag} does not apply to {recipe.name}: it is a fixed set of {size} points")
     plots = not args.no_plots
     if plots:
-        from valuegrad.nn.plots import MATPLOTLIB_HINT, have_matplotlib
+        from .plots import MATPLOTLIB_HINT, have_matplotlib
 
         if not have_matplotlib():
             raise UsageError(f"{MATPLOTLIB_HINT} (or pass --no-plots)")
@@ -293,7 +293,7 @@ def _write_outputs(
     model.save(out / "model.json")
     written.append("model.json")
     if plots:
-        from valuegrad.nn.plots import save_decision_boundary, save_loss_curve
+        from .plots import save_decision_boundary, save_loss_curve
 
         save_loss_curve(history, out / "loss.svg", title=f"{recipe.name}: {recipe.loss} loss")
         written.append("loss.svg")
@@ -314,7 +314,7 @@ def _save_graph(model: MLP, recipe: Recipe, x: Any, target: Any, path: Path) -> 
 
     Returns None on success, else why the picture could not be made (the run still succeeds).
     """
-    from valuegrad.autograd import Value, draw
+    from ..autograd import Value, draw
 
     # Inputs as labelled leaves (not folded constants) so the picture shows where data enters.
     outputs = model([Value(float(v), label=f"x{i}") for i, v in enumerate(x)])

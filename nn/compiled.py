@@ -21,10 +21,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from valuegrad.autograd import Value
-from valuegrad.autograd.compiled import Compiled, Example, NotLoopable, jit
-from valuegrad.nn.optim import Optimizer
-from valuegrad.nn.train import Training, refuse_divergence
+from ..autograd import Value
+from ..autograd.compiler.compiled import Compiled, Example, NotLoopable, jit
+from .optim import Optimizer
+from .train import Training, refuse_divergence
 
 __all__ = ["CompiledGradients"]
 

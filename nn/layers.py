@@ -15,12 +15,12 @@ from __future__ import annotations
 import numbers
 from typing import Any, Callable, Mapping, Sequence, Union
 
-from valuegrad.autograd import Value, dot
-from valuegrad.autograd import _checks as checks
-from valuegrad.autograd import max as value_max
-from valuegrad.nn.activations import ACTIVATIONS, check_activation, prelu
-from valuegrad.nn.init import RngLike, make_rng, resolve_init
-from valuegrad.nn.module import Module, call_all
+from ..autograd import Value, dot
+from ..autograd import max as value_max
+from ..autograd.core import checks
+from .activations import ACTIVATIONS, check_activation, prelu
+from .init import RngLike, make_rng, resolve_init
+from .module import Module, call_all
 
 __all__ = ["MLP", "RBF", "Layer", "Maxout", "Neuron", "Unit"]
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numbers
 from typing import Any, Sequence, Union
 
-from valuegrad.autograd import Value, dot, logsumexp
-from valuegrad.autograd import _checks as checks
+from ..autograd import Value, dot, logsumexp
+from ..autograd.core import checks
 
 __all__ = ["LOSSES", "binary_cross_entropy_with_logits", "cross_entropy", "hinge", "l2", "mse"]
 

@@ -31,10 +31,10 @@ import os
 from _thread import get_ident
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from valuegrad.autograd import Value
-from valuegrad.autograd import _checks as checks
-from valuegrad.autograd import zero_grad as zero_graph_grads
-from valuegrad.autograd._modes import STATE, Scope, owned_state
+from ..autograd import Value
+from ..autograd import zero_grad as zero_graph_grads
+from ..autograd.core import checks
+from ..autograd.core.modes import STATE, Scope, owned_state
 
 _new_scope = object.__new__  # Scope's slots are filled here: its constructor's check costs more than the rest
 _NOTHING: Any = object()  # the default of __call__'s first argument, so forward() may take none
@@ -255,7 +255,7 @@ class Module:
 
         ``nn.load`` reads the model back; ``nn.load_checkpoint`` the model and its optimizer.
         """
-        from valuegrad.nn.serialization import save
+        from .serialization import save
 
         save(self, path, optimizer)
 

@@ -25,9 +25,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterable
 
-from valuegrad.autograd import Value
-from valuegrad.autograd import _checks as checks
-from valuegrad.nn.module import Module, clear_gradients
+from ..autograd import Value
+from ..autograd.core import checks
+from .module import Module, clear_gradients
 
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "linear_schedule", "optimizer_from_state"]
 

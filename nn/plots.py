@@ -11,8 +11,8 @@ import io
 import os
 from typing import Any, Sequence
 
-from valuegrad.autograd._files import write_bytes_atomic
-from valuegrad.nn.train import History, predict
+from ..autograd.core.files import write_bytes_atomic
+from .train import History, predict
 
 __all__ = [
     "BOUNDARY_COLOUR",

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from valuegrad.autograd import Value
-from valuegrad.nn import data
-from valuegrad.nn.optim import SGD, Adam, Optimizer, linear_schedule
+from ..autograd import Value
+from . import data
+from .optim import SGD, Adam, Optimizer, linear_schedule
 
 __all__ = ["RECIPES", "Recipe"]
 

@@ -28,10 +28,10 @@ import math
 import os
 from typing import Any, NamedTuple
 
-from valuegrad.autograd._files import write_text_atomic
-from valuegrad.nn.layers import MLP, RBF, Layer, Maxout, Neuron
-from valuegrad.nn.module import Module
-from valuegrad.nn.optim import Optimizer, optimizer_from_state
+from ..autograd.core.files import write_text_atomic
+from .layers import MLP, RBF, Layer, Maxout, Neuron
+from .module import Module
+from .optim import Optimizer, optimizer_from_state
 
 __all__ = ["FORMAT", "VERSION", "Checkpoint", "load", "load_checkpoint", "register", "save"]
 

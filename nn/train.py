@@ -12,12 +12,12 @@ import math
 import random
 from typing import Any, Callable, Mapping, NamedTuple, Sequence, Union
 
-from valuegrad.autograd import Value, enable_grad, no_grad
-from valuegrad.autograd import _checks as checks
-from valuegrad.nn import losses as losses_module
-from valuegrad.nn.metrics import ACCURACY_FOR_LOSS, Accuracy
-from valuegrad.nn.module import Module
-from valuegrad.nn.optim import SGD, Optimizer
+from ..autograd import Value, enable_grad, no_grad
+from ..autograd.core import checks
+from . import losses as losses_module
+from .metrics import ACCURACY_FOR_LOSS, Accuracy
+from .module import Module
+from .optim import SGD, Optimizer
 
 __all__ = ["History", "check_data", "fit", "predict"]
 
@@ -271,7 +271,7 @@ def fit(
 
 
 def _compiled_gradients() -> Gradients:
-    from valuegrad.nn.compiled import CompiledGradients  # the compiler loads only when asked for
+    from .compiled import CompiledGradients  # the compiler loads only when asked for
 
     return CompiledGradients()
 

@@ -37,7 +37,7 @@ settings.load_profile(f"valuegrad-{_PROFILE}")
 @pytest.fixture
 def png_renderer() -> None:
     """Skip unless the renderer in use writes PNG (viz.js, in the renderer matrix, writes SVG only)."""
-    from valuegrad.autograd._dot_binary import default_renderer
+    from valuegrad.autograd.viz.render import default_renderer
 
     renderer = default_renderer()
     if "png" not in renderer.formats:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from valuegrad.autograd import Value, draw
-from valuegrad.autograd import _dot_binary as dot_binary
 from valuegrad.autograd.cli import main
+from valuegrad.autograd.viz import render as dot_binary
 
 SVG = "{http://www.w3.org/2000/svg}"
 NEURON = ["tanh(w*x + b)", "x=2", "w=-3", "b=6.88"]

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from valuegrad.autograd import Value, gradients, no_grad
-from valuegrad.autograd.compiled import CompileError, jit
+from valuegrad.autograd.compiler.compiled import CompileError, jit
 from valuegrad.autograd.testing import strategies as vst
 from valuegrad.autograd.testing.optable import ROWS
 
@@ -210,7 +210,7 @@ def test_lists_tuples_and_ints_flatten_alike():
 
 def test_example_loop_equals_the_engine_over_a_batch():
     """One example's generator, looped, gives the engine's value and gradients for a batch sum."""
-    from valuegrad.autograd.compiled import Example
+    from valuegrad.autograd.compiler.compiled import Example
 
     w = [Value(0.5, label="w"), Value(-1.5, label="x\nimport os"), Value(0.25)]
 

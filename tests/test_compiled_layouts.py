@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from valuegrad.autograd import Value, dot, gradients
 from valuegrad.autograd import sum as vsum
-from valuegrad.autograd.compiled import Example, jit
+from valuegrad.autograd.compiler.compiled import Example, jit
 
 # sum([1.0, 1e-16, -1.0]) compensated is 1e-16; (1.0 + 1e-16) + -1.0 left to right is 0.0.
 CANCELLING = (1.0, 1e-16, -1.0, 3.0, -3.0, 0.1, 2.0**-60, 1e16, -1e16, 0.5)

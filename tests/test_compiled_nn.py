@@ -101,7 +101,7 @@ def test_moons_step_loops_one_example_and_equals_eager_bit_for_bit():
 
 def test_models_the_loop_cannot_express_are_refused_and_compiled_whole():
     from valuegrad.autograd import Value
-    from valuegrad.autograd.compiled import Example, NotLoopable
+    from valuegrad.autograd.compiler.compiled import Example, NotLoopable
 
     w = Value(0.5)
     with pytest.raises(NotLoopable):

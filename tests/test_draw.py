@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from valuegrad import autograd
 from valuegrad.autograd import Value, draw, local_derivatives, topological_order
-from valuegrad.autograd._dot_binary import default_renderer
-from valuegrad.autograd.drawing import (
+from valuegrad.autograd.viz.draw import (
     ROLE_FILL,
     DotNotFoundError,
     Graph,
@@ -24,6 +23,7 @@ from valuegrad.autograd.drawing import (
     format_number,
     html_text,
 )
+from valuegrad.autograd.viz.render import default_renderer
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -475,7 +475,7 @@ def test_notebook_shows_svg() -> None:
 
 
 def test_notebook_without_dot_shows_a_hint_and_the_dot_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    from valuegrad.autograd import _dot_binary
+    from valuegrad.autograd.viz import render as _dot_binary
 
     monkeypatch.setenv("PATH", "")
     monkeypatch.delenv(_dot_binary.ENV_VARIABLE, raising=False)
@@ -513,7 +513,7 @@ def test_real_nn_modules_nest_and_collapse() -> None:
 
 
 def test_absurd_module_paths_are_capped_in_depth() -> None:
-    from valuegrad.autograd.drawing import MAX_CLUSTER_DEPTH
+    from valuegrad.autograd.viz.draw import MAX_CLUSTER_DEPTH
 
     x = Value(1.0, label="x")
     x.module_path = ".".join(f"m{i}" for i in range(5000))

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 
 from valuegrad.autograd import Value, draw, draw_backward, topological_order
-from valuegrad.autograd.drawing import BackwardFrame, GraphTooLargeError, save_frames
-from valuegrad.autograd.player import PICTURE_MAX_NODES, Walkthrough
 from valuegrad.autograd.testing import strategies as vst
+from valuegrad.autograd.viz.draw import BackwardFrame, GraphTooLargeError, save_frames
+from valuegrad.autograd.viz.player import PICTURE_MAX_NODES, Walkthrough
 
 HOSTILE = '</script><script>alert("x")</script><!-- & "q" \'s\' ]]> <b>'
 

@@ -14,7 +14,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from valuegrad.autograd import Value, draw
-from valuegrad.autograd import _dot_binary as dot_binary
+from valuegrad.autograd.viz import render as dot_binary
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="fake executables are shell scripts")
 

@@ -9,8 +9,8 @@ import pytest
 
 from valuegrad import autograd
 from valuegrad.autograd import Value, draw, topological_order
-from valuegrad.autograd.drawing import DEFAULT_MAX_NODES, ROLE_FILL, _check_options, _structure
-from valuegrad.autograd.drawing_dot import dot_text
+from valuegrad.autograd.viz.dot_writer import dot_text
+from valuegrad.autograd.viz.draw import DEFAULT_MAX_NODES, ROLE_FILL, _check_options, _structure
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -59,7 +59,7 @@ def test_changing_the_grads_changes_only_the_grad_texts() -> None:
     first = dot_text(structure, options, grads={v: 0.0 for v in order}, number_width=width + 2)
     second = dot_text(structure, options, grads={v: -12.345 * i for i, v in enumerate(order)}, number_width=width + 2)
     assert first.number_width == second.number_width == width + 2
-    from valuegrad.autograd._dot_binary import run_dot
+    from valuegrad.autograd.viz.render import run_dot
 
     one, two = (run_dot(d.source, "svg").decode() for d in (first, second))
     assert one != two and _without_text(one) == _without_text(two)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from valuegrad.autograd._files import write_atomic, write_bytes_atomic, write_text_atomic
+from valuegrad.autograd.core.files import write_atomic, write_bytes_atomic, write_text_atomic
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs, devices and /proc are POSIX")
 

@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from valuegrad.autograd import Value, draw
-from valuegrad.autograd._dot_binary import run_dot
+from valuegrad.autograd.viz.render import run_dot
 
 HOSTILE_FRAGMENTS = [
     *['"', "'", "<", ">", "&", "{", "}", "|", "\n", "\r", "\r\n", "\t", "\\", "\\N", "\\G", "\\l", "\\\\", ";", "="],

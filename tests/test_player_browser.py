@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from valuegrad.autograd import Value, draw, draw_backward, local_derivatives
-from valuegrad.autograd._svg_slots import grad_text_id
-from valuegrad.autograd.drawing import format_number
-from valuegrad.autograd.player import Walkthrough
+from valuegrad.autograd.viz.draw import format_number
+from valuegrad.autograd.viz.player import Walkthrough
+from valuegrad.autograd.viz.svg_slots import grad_text_id
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [

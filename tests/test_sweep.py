@@ -18,7 +18,7 @@ from hypothesis import given, settings
 
 from valuegrad import autograd
 from valuegrad.autograd import Value, backward_steps, detect_anomaly, gradients, jit, ops
-from valuegrad.autograd.sweep import GraphMath
+from valuegrad.autograd.core.sweep import GraphMath
 from valuegrad.autograd.testing import strategies as vst
 
 

@@ -17,7 +17,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
         "pip install 'valuegrad[testing]'"
     ) from error
 
-from valuegrad.autograd.testing import optable, strategies
-from valuegrad.autograd.testing.strategies import derivative_test
+from . import optable, strategies
+from .strategies import derivative_test
 
 __all__ = ["derivative_test", "optable", "strategies"]

@@ -30,9 +30,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from valuegrad import autograd
-from valuegrad.autograd import Value
-from valuegrad.autograd.testing.kinks import kinks
+from ... import autograd
+from ..core.value import Value
+from .kinks import kinks
 
 __all__ = ["ROWS", "Interval", "OpRow", "row"]
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from valuegrad.autograd.gradient_check import Comparison
-from valuegrad.autograd.value import Value
+from ..core.value import Value
+from ..gradient_check import Comparison
 
 __all__ = ["assert_gradients_match", "central_differences", "close"]
 

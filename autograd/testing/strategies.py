@@ -27,10 +27,10 @@ from typing import Any, Callable, Sequence, Union
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from valuegrad import autograd
-from valuegrad.autograd import Value
-from valuegrad.autograd.testing.optable import ROWS, Interval, OpRow
-from valuegrad.autograd.testing.symbolic import SympyTwin, _sympy
+from ... import autograd
+from ..core.value import Value
+from .optable import ROWS, Interval, OpRow
+from .symbolic import SympyTwin, _sympy
 
 __all__ = [
     "Expression",

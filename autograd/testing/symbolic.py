@@ -19,8 +19,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable, Sequence
 
-from valuegrad.autograd.testing.kinks import FLOATS
-from valuegrad.autograd.testing.optable import OpRow
+from .kinks import FLOATS
+from .optable import OpRow
 
 __all__ = ["SympyTwin", "row_twin"]
 

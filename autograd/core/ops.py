@@ -41,7 +41,7 @@ import math
 import operator
 from typing import Any, Callable, NamedTuple, Sequence, Union
 
-from valuegrad.autograd import _ieee
+from . import ieee as _ieee
 
 #: The special functions a rule may call as ``F.<name>``, each with its IEEE-safe float version.
 #: ONE list: ``FloatMath`` below and ``sweep.GraphMath`` (the Value namespace) are both generated

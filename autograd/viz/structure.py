@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from valuegrad.autograd.engine import Scope, Value, topological_order
+from ..core import Scope, Value, topological_order
 
 __all__ = ["MAX_CLUSTER_DEPTH", "Edge", "Steps", "Structure", "human_module_name", "module_steps"]
 

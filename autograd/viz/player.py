@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from valuegrad.autograd import _checks
-from valuegrad.autograd._files import write_text_atomic
-from valuegrad.autograd._page import MIN_SCALE, page
-from valuegrad.autograd._player_text import Contribution, caption, hover_lines, value_names
-from valuegrad.autograd._svg_slots import SvgTemplate, grad_text_id, parse_svg
-from valuegrad.autograd.drawing import (
+from ..core import Value, backward_steps
+from ..core import checks as _checks
+from ..core.files import write_text_atomic
+from .dot_writer import PENDING_GRAD, DrawOptions, dot_text
+from .draw import (
     DEFAULT_MAX_NODES,
     Graph,
     GraphTooLargeError,
@@ -29,10 +28,11 @@ from valuegrad.autograd.drawing import (
     _check_root,
     _structure,
 )
-from valuegrad.autograd.drawing_dot import PENDING_GRAD, DrawOptions, dot_text
-from valuegrad.autograd.drawing_structure import Structure
-from valuegrad.autograd.drawing_text import format_number, number_cell_text
-from valuegrad.autograd.engine import Value, backward_steps
+from .page import MIN_SCALE, page
+from .player_text import Contribution, caption, hover_lines, value_names
+from .structure import Structure
+from .svg_slots import SvgTemplate, grad_text_id, parse_svg
+from .text import format_number, number_cell_text
 
 __all__ = ["BackwardFrame", "Contribution", "Walkthrough", "draw_backward", "graph_page", "save_frames"]
 

@@ -20,10 +20,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from valuegrad.autograd import ops
-from valuegrad.autograd._nary_code import SUM_IS_SEQUENTIAL, WRITTEN_OUT, dot_source, sum_source
-from valuegrad.autograd._seeded import NotLoopable, columns, seeded_source
-from valuegrad.autograd._source import (
+from ..core import Value, ops
+from ..core.ops import FloatMath, Op
+from .nary_code import SUM_IS_SEQUENTIAL, WRITTEN_OUT, dot_source, sum_source
+from .seeded import NotLoopable, columns, seeded_source
+from .source import (
     INF_NAME,
     NAN_NAME,
     Cond,
@@ -38,9 +39,7 @@ from valuegrad.autograd._source import (
     render,
     times,
 )
-from valuegrad.autograd._tracing import Guard
-from valuegrad.autograd.engine import Value
-from valuegrad.autograd.ops import FloatMath, Op
+from .tracing import Guard
 
 _BINARY = {getattr(ops, name) for name in ("ADD", "SUB", "MUL", "DIV", "POW")}
 _NARY = {getattr(ops, name) for name in ("SUM", "DOT", "LOGSUMEXP", "MAX")}

@@ -16,10 +16,11 @@ import gc
 import math
 from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
-from valuegrad.autograd import _ieee, ops
-from valuegrad.autograd._modes import ANOMALY, STATE
-from valuegrad.autograd.ops import FloatMath
-from valuegrad.autograd.value import Number, Value, anomaly_message, constant
+from . import ieee as _ieee
+from . import ops
+from .modes import ANOMALY, STATE
+from .ops import FloatMath
+from .value import Number, Value, anomaly_message, constant
 
 __all__ = [
     "BackwardStep",

@@ -18,7 +18,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from valuegrad.autograd._svg_markup import group_end
+from .svg_markup import group_end
 
 __all__ = ["STYLE", "SvgTemplate", "grad_text_id", "parse_svg"]
 

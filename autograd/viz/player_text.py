@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from valuegrad.autograd.drawing_structure import Structure
-from valuegrad.autograd.drawing_text import format_number
-from valuegrad.autograd.engine import Value, local_derivatives
+from ..core import Value, local_derivatives
+from .structure import Structure
+from .text import format_number
 
 __all__ = ["Contribution", "adjoint_name", "caption", "hover_lines", "value_names"]
 

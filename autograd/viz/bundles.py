@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from valuegrad.autograd.drawing_structure import Edge, Steps, Structure
+from .structure import Edge, Steps, Structure
 
 __all__ = ["Bundle", "plan_boxes"]
 

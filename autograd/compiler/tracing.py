@@ -19,10 +19,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from valuegrad.autograd import engine
-from valuegrad.autograd.engine import Value
+from .. import core as engine
+from ..core import Value
 
-_ENGINE_DIR = os.path.dirname(os.path.abspath(engine.__file__))
+# The engine is the whole autograd package (this file's grandparent), subpackages included.
+_ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ENGINE_TREE = _ENGINE_DIR + os.sep
 _USER_TREE = os.path.join(_ENGINE_DIR, "testing") + os.sep  # test helpers count as user code
 _COMPARISONS = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from valuegrad.autograd.drawing_dot import OP_HEIGHT, DrawOptions, _Writer, op_width
-from valuegrad.autograd.drawing_structure import Structure
-from valuegrad.autograd.drawing_text import counted_names
-from valuegrad.autograd.engine import Value
+from ..core import Value
+from .dot_writer import OP_HEIGHT, DrawOptions, _Writer, op_width
+from .structure import Structure
+from .text import counted_names
 
 __all__ = ["FIT_WIDTH", "MAX_HEIGHT", "MAX_WIDTH", "Choice", "choose", "estimate_size"]
 

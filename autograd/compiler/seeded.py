@@ -17,7 +17,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from valuegrad.autograd._codegen import _Writer
+    from .codegen import _Writer
 
 
 class NotLoopable(Exception):

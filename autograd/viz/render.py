@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from valuegrad.autograd._svg_markup import count_node_groups
+from .svg_markup import count_node_groups
 
 __all__ = [
     "DotNotFoundError",

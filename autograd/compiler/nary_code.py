@@ -19,11 +19,11 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any, Sequence
 
-from valuegrad.autograd import ops
-from valuegrad.autograd._source import operand, render
+from ..core import ops
+from .source import operand, render
 
 if TYPE_CHECKING:
-    from valuegrad.autograd._codegen import _Writer
+    from .codegen import _Writer
 
 #: Whether ``sum`` of floats adds left to right (before 3.12), so a written-out chain equals it.
 SUM_IS_SEQUENTIAL = sys.version_info < (3, 12)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from valuegrad.autograd import ops
-from valuegrad.autograd.value import Operand, Value, constant, node
+from . import ops
+from .value import Operand, Value, constant, node
 
 __all__ = ["dot", "logsumexp", "max", "sum"]
 

@@ -57,12 +57,12 @@ import itertools
 import time
 from typing import Any, Callable, Sequence
 
-from valuegrad.autograd import _checks
-from valuegrad.autograd._codegen import Generated, GuardFailed, Tape, generate
-from valuegrad.autograd._seeded import NotLoopable
-from valuegrad.autograd._tracing import CompileError, recording
-from valuegrad.autograd.engine import Value, topological_order
-from valuegrad.autograd.functional import _argnums, _chosen
+from ..core import Value, topological_order
+from ..core import checks as _checks
+from ..functional import _argnums, _chosen
+from .codegen import Generated, GuardFailed, Tape, generate
+from .seeded import NotLoopable
+from .tracing import CompileError, recording
 
 __all__ = ["CompileError", "Compiled", "Example", "NotLoopable", "jit"]
 

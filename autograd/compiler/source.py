@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Union
 
-from valuegrad.autograd.ops import FloatMath
+from ..core.ops import FloatMath
 
 #: Names the generated code uses for non-finite constants; the compiler binds them as globals.
 INF_NAME, NAN_NAME = "_inf", "_nan"

@@ -18,9 +18,11 @@ import math
 import numbers
 from typing import TYPE_CHECKING, Any, Callable, Union
 
-from valuegrad.autograd import _ieee, _modes, ops
-from valuegrad.autograd._modes import ANOMALY, NO_GRAD, STATE, Scope
-from valuegrad.autograd.ops import Op
+from . import ieee as _ieee
+from . import modes as _modes
+from . import ops
+from .modes import ANOMALY, NO_GRAD, STATE, Scope
+from .ops import Op
 
 __all__ = ["Value"]
 
@@ -333,7 +335,7 @@ class Value:
 
     def draw(self, **options: Any) -> Any:
         """Draw the graph that computes this value; see ``autograd.drawing.draw``."""
-        from valuegrad.autograd.drawing import draw
+        from ..viz.draw import draw
 
         return draw(self, **options)
 
@@ -402,4 +404,4 @@ def _unary(x: Value, op: Op, ctx: Any = None) -> Value:
 
 
 # Last: the sweep imports this module; a module reference resolves both import orders.
-from valuegrad.autograd import sweep as _sweep  # noqa: E402
+from . import sweep as _sweep  # noqa: E402

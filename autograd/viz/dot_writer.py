@@ -19,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from valuegrad.autograd._dot_binary import lr_ranks_follow_declaration
-from valuegrad.autograd.drawing_bundles import Bundle, plan_boxes
-from valuegrad.autograd.drawing_structure import Box, Steps, Structure
-from valuegrad.autograd.drawing_text import counted_names, format_number, html_text, number_cell_text
-from valuegrad.autograd.engine import Value, local_derivatives
+from ..core import Value, local_derivatives
+from .bundles import Bundle, plan_boxes
+from .render import lr_ranks_follow_declaration
+from .structure import Box, Steps, Structure
+from .text import counted_names, format_number, html_text, number_cell_text
 
 __all__ = [
     "BOX_FILL",

@@ -33,7 +33,7 @@ import os
 from _thread import get_ident
 from typing import Any, Callable, Generator, Iterator, Sequence, TypeVar
 
-from valuegrad.autograd import _checks as checks
+from . import checks
 
 __all__ = ["Scope", "State", "current_scope", "detect_anomaly", "enable_grad", "no_grad", "scope"]
 
@@ -253,7 +253,7 @@ class detect_anomaly(_ModeSwitch):
     _set = ANOMALY
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # all of autograd/
 
 
 def creation_trace() -> list[str]:

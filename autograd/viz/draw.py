@@ -18,21 +18,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from valuegrad.autograd._dot_binary import DotNotFoundError, RenderError, let_graphviz_find_dot, run_dot
-from valuegrad.autograd._files import write_bytes_atomic
-from valuegrad.autograd._svg_markup import normalize_svg
-from valuegrad.autograd.drawing_dot import (
-    HIGHLIGHT,
-    PENDING_GRAD,
-    ROLE_FILL,
-    DotDrawing,
-    DrawOptions,
-    dot_text,
-)
-from valuegrad.autograd.drawing_fit import choose
-from valuegrad.autograd.drawing_structure import MAX_CLUSTER_DEPTH, Structure
-from valuegrad.autograd.drawing_text import format_number, html_text
-from valuegrad.autograd.engine import Value, topological_order
+from ..core import Value, topological_order
+from ..core.files import write_bytes_atomic
+from .dot_writer import HIGHLIGHT, PENDING_GRAD, ROLE_FILL, DotDrawing, DrawOptions, dot_text
+from .fit import choose
+from .render import DotNotFoundError, RenderError, let_graphviz_find_dot, run_dot
+from .structure import MAX_CLUSTER_DEPTH, Structure
+from .svg_markup import normalize_svg
+from .text import format_number, html_text
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -115,7 +108,7 @@ class Graph:
     def render(self, output_format: str) -> bytes:
         """The graph as bytes in ``output_format``: 'dot' (the source itself), 'svg', 'png' or 'html'."""
         if output_format == "html":  # a page with hover text, zoom and pan (player.py)
-            from valuegrad.autograd.player import graph_page
+            from .player import graph_page
 
             return graph_page(self).encode("utf-8")
         if output_format == "dot":
@@ -275,7 +268,7 @@ _MOVED_TO_PLAYER = frozenset({"BackwardFrame", "Walkthrough", "draw_backward", "
 
 def __getattr__(name: str) -> Any:
     if name in _MOVED_TO_PLAYER:
-        from valuegrad.autograd import player
+        from . import player
 
         return getattr(player, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,11 @@
+"""Compiled replay: ``jit`` traces a function once and replays the tape as straight-line Python.
+
+* ``compiled``  -- ``jit``, ``Compiled`` and ``CompileError`` (the API);
+* ``tracing``   -- recording a call: the tape and the guards on reads of a traced Value's number;
+* ``codegen``   -- the tape written out as Python, forward and backward;
+* ``source``    -- the op table's rules evaluated on source text;
+* ``nary_code`` -- the n-ary ops' code (sums, dots);
+* ``seeded``    -- loops over a batch of examples.
+
+The folder is ``compiler`` rather than ``jit`` so that ``valuegrad.autograd.jit`` stays the function.
+"""
