@@ -33,22 +33,6 @@ __all__ = ["grad", "hessian", "jacobian", "value_and_grad"]
 Argnums = Union[int, Sequence[int]]
 
 
-def _argnums(argnums: object, where: str) -> tuple[int, ...]:
-    """``argnums`` as a tuple, checked when the transform is made (range is checked per call)."""
-    if isinstance(argnums, (tuple, list)):
-        if not argnums:
-            raise ValueError(f"{where}: argnums must name at least one argument, got {argnums!r}")
-        return tuple(checks.integer(i, f"argnums[{k}]", where) for k, i in enumerate(argnums))
-    return (checks.integer(argnums, "argnums", where),)
-
-
-def _chosen(argnums: tuple[int, ...], nargs: int, where: str) -> tuple[int, ...]:
-    for i in argnums:
-        if not -nargs <= i < nargs:
-            raise ValueError(f"{where}: argnums {i} does not fit a call with {nargs} positional arguments")
-    return tuple(i % nargs for i in argnums)
-
-
 def _variable(x: object, i: int, where: str) -> Value:
     """A fresh node for argument ``i``: a leaf for a number; for a Value, a node whose only parent it is.
 
@@ -73,7 +57,7 @@ def _call(
     f: Callable[..., Any], argnums: tuple[int, ...], args: tuple[Any, ...], where: str
 ) -> tuple[Value, list[Value]]:
     """Call ``f`` with fresh variable nodes for the chosen arguments; return its output and those nodes."""
-    chosen = _chosen(argnums, len(args), where)
+    chosen = checks.chosen_argnums(argnums, len(args), where)
     call_args = list(args)
     for i, a in enumerate(args):
         if i in chosen:
@@ -106,7 +90,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
 
 def _value_and_grad(f: Callable[..., Any], argnums: Argnums, where: str) -> Callable[..., tuple[Any, Any]]:
     checks.function(f, "f", where)
-    nums = _argnums(argnums, where)
+    nums = checks.argnums(argnums, where)
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> tuple[Any, Any]:
@@ -148,13 +132,13 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """
     where = "jacobian"
     checks.function(f, "f", where)
-    nums = _argnums(argnums, where)
+    nums = checks.argnums(argnums, where)
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> Any:
         with transform_level() as level:
             nested = level > 1
-            chosen = _chosen(nums, len(args), where)
+            chosen = checks.chosen_argnums(nums, len(args), where)
             variables = [_variable(args[i], i, where) for i in chosen]
             call_args = list(args)
             for i, v in zip(chosen, variables):
@@ -184,7 +168,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[.
     """
     where = "hessian"
     checks.function(f, "f", where)
-    nums = None if argnums is None else _argnums(argnums, where)
+    nums = None if argnums is None else checks.argnums(argnums, where)
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> list[list[Any]]:

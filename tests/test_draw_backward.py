@@ -16,8 +16,8 @@ from hypothesis import given, settings
 
 from valuegrad.autograd import Value, draw, draw_backward, topological_order
 from valuegrad.autograd.testing import strategies as vst
-from valuegrad.autograd.viz.draw import BackwardFrame, GraphTooLargeError, save_frames
-from valuegrad.autograd.viz.player import PICTURE_MAX_NODES, Walkthrough
+from valuegrad.autograd.viz.draw import GraphTooLargeError
+from valuegrad.autograd.viz.player import PICTURE_MAX_NODES, BackwardFrame, Walkthrough, save_frames
 
 HOSTILE = '</script><script>alert("x")</script><!-- & "q" \'s\' ]]> <b>'
 

@@ -59,7 +59,6 @@ from typing import Any, Callable, Sequence
 
 from ..core import Value, topological_order
 from ..core import checks as _checks
-from ..functional import _argnums, _chosen
 from .codegen import Generated, GuardFailed, Tape, generate
 from .seeded import NotLoopable
 from .tracing import CompileError, recording
@@ -137,7 +136,7 @@ class Compiled:
     ) -> None:
         self.f = f
         self.argnums = argnums
-        self._wanted = () if argnums == () else _argnums(argnums, "jit")  # checked now, fitted per call
+        self._wanted = () if argnums == () else _checks.argnums(argnums, "jit")  # checked now, fitted per call
         self.has_aux = has_aux
         self.static_argnums = tuple(static_argnums)
         self.max_traces = max_traces
@@ -191,7 +190,7 @@ class Compiled:
         return value, packed
 
     def _chosen(self, nargs: int) -> tuple[int, ...]:
-        chosen = _chosen(self._wanted, nargs, "jit")
+        chosen = _checks.chosen_argnums(self._wanted, nargs, "jit")
         bad = [i for i in chosen if i in self.static_argnums]
         if bad:
             raise ValueError(f"jit: argument {bad[0]} is static, so it has no gradient; drop it from argnums")

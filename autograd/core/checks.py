@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "argnums",
+    "chosen_argnums",
     "describe",
     "flag",
     "function",
@@ -101,3 +103,23 @@ def function(x: object, name: str, where: str = "") -> Callable[..., Any]:
     if not callable(x):
         raise _fail(where, name, "callable (a function)", x, TypeError)
     return x
+
+
+# ------------------------------------------------------------------ transforms' arguments
+
+
+def argnums(argnums: object, where: str) -> tuple[int, ...]:
+    """``argnums`` as a tuple, checked when the transform is made (range is checked per call)."""
+    if isinstance(argnums, (tuple, list)):
+        if not argnums:
+            raise ValueError(f"{where}: argnums must name at least one argument, got {argnums!r}")
+        return tuple(integer(i, f"argnums[{k}]", where) for k, i in enumerate(argnums))
+    return (integer(argnums, "argnums", where),)
+
+
+def chosen_argnums(argnums: tuple[int, ...], nargs: int, where: str) -> tuple[int, ...]:
+    """``argnums`` fitted to a call with ``nargs`` positional arguments (negative ones count from the end)."""
+    for i in argnums:
+        if not -nargs <= i < nargs:
+            raise ValueError(f"{where}: argnums {i} does not fit a call with {nargs} positional arguments")
+    return tuple(i % nargs for i in argnums)

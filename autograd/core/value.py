@@ -333,12 +333,6 @@ class Value:
         hooks.append(hook)
         return _sweep.HookHandle(hooks, hook)
 
-    def draw(self, **options: Any) -> Any:
-        """Draw the graph that computes this value; see ``autograd.drawing.draw``."""
-        from ..viz.draw import draw
-
-        return draw(self, **options)
-
     # --------------------------------------------------------------- internals
 
     def extra(self) -> dict[str, Any]:
@@ -403,5 +397,7 @@ def _unary(x: Value, op: Op, ctx: Any = None) -> Value:
     return node(op.forward(x.data, ctx), (x,), op, ctx)
 
 
-# Last: the sweep imports this module; a module reference resolves both import orders.
+# The one import circle kept on purpose: ``Value.backward`` runs the sweep and the sweep walks
+# Values. Splitting them would put ``backward`` away from the node it belongs to; imported last,
+# as a module reference, it resolves in either import order.
 from . import sweep as _sweep  # noqa: E402

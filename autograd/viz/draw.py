@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from ..core import Value, topological_order
 from ..core.files import write_bytes_atomic
 from .dot_writer import HIGHLIGHT, PENDING_GRAD, ROLE_FILL, DotDrawing, DrawOptions, dot_text
 from .fit import choose
+from .page import graph_page
 from .render import DotNotFoundError, RenderError, let_graphviz_find_dot, run_dot
 from .structure import MAX_CLUSTER_DEPTH, Structure
 from .svg_markup import normalize_svg
@@ -39,10 +40,12 @@ __all__ = [
     "DotNotFoundError",
     "Graph",
     "GraphTooLargeError",
+    "Prepared",
     "RenderError",
     "draw",
     "format_number",
     "html_text",
+    "prepare",
 ]
 
 DEFAULT_MAX_NODES = 500
@@ -107,10 +110,8 @@ class Graph:
 
     def render(self, output_format: str) -> bytes:
         """The graph as bytes in ``output_format``: 'dot' (the source itself), 'svg', 'png' or 'html'."""
-        if output_format == "html":  # a page with hover text, zoom and pan (player.py)
-            from .player import graph_page
-
-            return graph_page(self).encode("utf-8")
+        if output_format == "html":  # a page with hover text, zoom and pan
+            return graph_page(self.svg(), self.drawing.structure).encode("utf-8")
         if output_format == "dot":
             return self.source.encode("utf-8")
         if output_format == "svg":
@@ -224,6 +225,45 @@ def _smaller_levels(root: Value, params: frozenset[Value], max_nodes: int | None
 # ------------------------------------------------------------------ public API
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A drawing ready to write: what ``draw`` and ``draw_backward`` share, checked once.
+
+    ``structure`` is what is drawn (after fitting and folding), ``options`` how (the
+    orientation chosen), ``note`` what fitting says above the picture, ``highlight`` the
+    Values to outline."""
+
+    root: Value
+    structure: Structure
+    options: DrawOptions
+    note: str | None
+    highlight: frozenset[Value]
+
+
+def prepare(
+    root: object,
+    what: str,
+    *,
+    rankdir: object,
+    show_data: object,
+    show_grad: object,
+    edge_labels: object,
+    precision: object,
+    collapse: object,
+    max_nodes: object,
+    highlight: object = (),
+    params: object = (),
+    legend: object = True,
+) -> Prepared:
+    """Check ``root`` and the drawing options of ``what`` (``"draw"``, ``"draw_backward"``), then fit the drawing."""
+    value = _check_root(root, what)
+    options = _check_options(rankdir, show_data, show_grad, edge_labels, precision, collapse, max_nodes, legend)
+    chosen_params = _members(params, value, "params")  # type: ignore[arg-type]
+    marked = _members(highlight, value, "highlight")  # type: ignore[arg-type]
+    structure, options, note = _structure(value, chosen_params, options, collapse, max_nodes)  # type: ignore[arg-type]
+    return Prepared(value, structure, options, note, marked)
+
+
 def draw(
     root: Value,
     *,
@@ -252,23 +292,18 @@ def draw(
     ``highlight`` outlines the given Values in red; ``params`` colours the given leaves
     as parameters (``nn`` parameters are recognised without it); ``legend`` names the colours.
     """
-    root = _check_root(root, "draw")
-    options = _check_options(rankdir, show_data, show_grad, edge_labels, precision, collapse, max_nodes, legend)
-    chosen_params = _members(params, root, "params")
-    marked = _members(highlight, root, "highlight")
-    structure, options, note = _structure(root, chosen_params, options, collapse, max_nodes)
-    drawing = dot_text(structure, options, highlight=marked, note=note)
-    return Graph(drawing)
-
-
-# The backward walkthrough lives in player.py, which imports this module; its names stay
-# importable from here, loaded on first use.
-_MOVED_TO_PLAYER = frozenset({"BackwardFrame", "Walkthrough", "draw_backward", "save_frames"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED_TO_PLAYER:
-        from . import player
-
-        return getattr(player, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    prepared = prepare(
+        root,
+        "draw",
+        rankdir=rankdir,
+        show_data=show_data,
+        show_grad=show_grad,
+        edge_labels=edge_labels,
+        precision=precision,
+        collapse=collapse,
+        max_nodes=max_nodes,
+        highlight=highlight,
+        params=params,
+        legend=legend,
+    )
+    return Graph(dot_text(prepared.structure, prepared.options, highlight=prepared.highlight, note=prepared.note))

@@ -12,7 +12,13 @@ import html
 import json
 from typing import Any
 
-__all__ = ["page", "script_json"]
+from .player_text import hover_lines, value_names
+from .structure import Structure
+from .svg_slots import parse_svg
+
+__all__ = ["PLAY_INTERVAL_MS", "graph_page", "page", "script_json"]
+
+PLAY_INTERVAL_MS = 1200  # Play's pace: time to read a caption
 
 # The drawing shrinks to the page's width, but no further than this: Graphviz's 10 pt edge
 # labels stay at 9 px or more; a wider drawing scrolls sideways (or zoom with the wheel).
@@ -143,3 +149,12 @@ def page(title: str, svg: str, data: dict[str, Any], natural_width: float) -> st
         f"<script>{_SCRIPT}</script>\n"
         "</body>\n</html>\n"
     )
+
+
+def graph_page(svg: str, structure: Structure) -> str:
+    """``draw(...).save("graph.html")``: the static drawing ``svg`` of ``structure``, with hover text, zoom and pan."""
+    template = parse_svg(svg, ())
+    info = hover_lines(structure, value_names(structure.order), {v: v.grad for v in structure.values})
+    body = template.body({}, {}, {})  # the page's own tooltip shows the hover text
+    data = {"frames": [], "start": [], "info": info, "interval": PLAY_INTERVAL_MS}
+    return page("valuegrad graph", template.inline(body), data, template.natural_width)

@@ -19,24 +19,21 @@ from typing import Any
 from ..core import Value, backward_steps
 from ..core import checks as _checks
 from ..core.files import write_text_atomic
-from .dot_writer import PENDING_GRAD, DrawOptions, dot_text
+from .dot_writer import PENDING_GRAD, dot_text
 from .draw import (
     DEFAULT_MAX_NODES,
     Graph,
     GraphTooLargeError,
-    _check_options,
-    _check_root,
-    _structure,
+    Prepared,
+    prepare,
 )
-from .page import MIN_SCALE, page
+from .page import MIN_SCALE, PLAY_INTERVAL_MS, page
 from .player_text import Contribution, caption, hover_lines, value_names
-from .structure import Structure
 from .svg_slots import SvgTemplate, grad_text_id, parse_svg
 from .text import format_number, number_cell_text
 
-__all__ = ["BackwardFrame", "Contribution", "Walkthrough", "draw_backward", "graph_page", "save_frames"]
+__all__ = ["BackwardFrame", "Contribution", "Walkthrough", "draw_backward", "save_frames"]
 
-PLAY_INTERVAL_MS = 1200
 CAPTION_MIN_PX = 11  # a saved frame's caption, at least, is readable in a 1000 px column
 NBSP = "\u00a0"  # pads the monospace number cells; a plain space would collapse in SVG text
 
@@ -93,19 +90,6 @@ def save_frames(
     return [frame.save(folder / f"{prefix}_{i:0{width}d}.svg") for i, frame in enumerate(frame_list)]
 
 
-# ------------------------------------------------------------------ pages
-
-
-def graph_page(graph: Graph) -> str:
-    """``draw(...).save("graph.html")``: the static drawing with hover text, zoom and pan."""
-    structure = graph.drawing.structure
-    template = parse_svg(graph.svg(), ())
-    info = hover_lines(structure, value_names(structure.order), {v: v.grad for v in structure.values})
-    body = template.body({}, {}, {})  # the page's own tooltip shows the hover text
-    data = {"frames": [], "start": [], "info": info, "interval": PLAY_INTERVAL_MS}
-    return page("valuegrad graph", template.inline(body), data, template.natural_width)
-
-
 # ------------------------------------------------------------------ the walkthrough
 
 
@@ -122,14 +106,12 @@ class Walkthrough:
     Graphviz runs once, on first use of a picture, and every frame reuses its layout.
     """
 
-    def __init__(
-        self, root: Value, structure: Structure, options: DrawOptions, note: str | None, skip_leaves: bool
-    ) -> None:
-        self.root = root
-        self._structure = structure
-        self._options = options
-        self._note = note
-        self._names = value_names(structure.order)
+    def __init__(self, prepared: Prepared, skip_leaves: bool) -> None:
+        self.root = prepared.root
+        self._structure = prepared.structure
+        self._options = prepared.options
+        self._note = prepared.note
+        self._names = value_names(prepared.structure.order)
         self._template: SvgTemplate | None = None
         self._number_width = 1
         self.frames: list[BackwardFrame] = self._sweep(skip_leaves)
@@ -311,8 +293,16 @@ def draw_backward(
     what a fresh ``backward()`` puts in ``.grad``; ``.grad`` itself is not touched.
     Other options are as for ``draw``.
     """
-    root = _check_root(root, "draw_backward")
-    options = _check_options(rankdir, show_data, True, edge_labels, precision, collapse, max_nodes)
+    prepared = prepare(
+        root,
+        "draw_backward",
+        rankdir=rankdir,
+        show_data=show_data,
+        show_grad=True,
+        edge_labels=edge_labels,
+        precision=precision,
+        collapse=collapse,
+        max_nodes=max_nodes,
+    )
     skip_leaves = _checks.flag(skip_leaves, "skip_leaves", "draw_backward")
-    structure, options, note = _structure(root, frozenset(), options, collapse, max_nodes)
-    return Walkthrough(root, structure, options, note, skip_leaves)
+    return Walkthrough(prepared, skip_leaves)
