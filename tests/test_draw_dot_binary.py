@@ -83,6 +83,10 @@ def test_the_bundled_binary_is_found_through_package_metadata(
     monkeypatch.setattr(dot_binary, "_scripts_directories", lambda: [tmp_path])
     found = dot_binary.bundled_dot()
     assert found is not None and found.name.startswith("graphviz-pure")
+    recorded = [f for f in metadata.distribution("graphviz-pure").files or () if f.name == found.name]
+    assert recorded, "the binary found is the one graphviz-pure's record lists"
+    svg = dot_binary.render("digraph { a -> b }", "svg", dot_binary.DotProgram(found)).decode()
+    assert svg.count('class="node"') == 2 and svg.count('class="edge"') == 1
 
 
 def test_nothing_found_is_a_clear_error(no_system_dot: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -263,3 +267,18 @@ def test_graphviz_pure_is_required_only_where_it_has_wheels(
     assert requirement.marker is not None
     environment = {"sys_platform": sys_platform, "platform_machine": platform_machine}
     assert requirement.marker.evaluate(environment) is has_wheel
+
+
+@pytest.mark.parametrize(
+    ("dot_text", "nodes"),
+    [
+        ("digraph { a -> b }", 2),  # nodes an edge makes count
+        ('digraph { a; b [label="x -> y; z"]; a -> b [label=<<b>q</b> -&gt; ; r>] }', 2),  # labels are one token
+        ("digraph { graph [rankdir=LR] node [shape=box] edge [color=red] rankdir=TB }", 0),  # no node statements
+        ('digraph g { subgraph cluster_0 { c d:p:n -> e } "q\\"" }', 4),  # ports, clusters, quoted names
+        ('digraph { "a" -> a // a comment: x -> y\n /* b -> c */ }', 1),  # a quoted name is the name
+    ],
+)
+def test_node_statements_are_counted_as_graphviz_makes_nodes(dot_text: str, nodes: int) -> None:
+    assert dot_binary.count_node_statements(dot_text) == nodes
+    assert dot_binary.render(dot_text, "svg").decode().count('class="node"') == nodes  # Graphviz agrees

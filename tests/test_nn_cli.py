@@ -23,6 +23,7 @@ def run(argv: list[str], capsys) -> tuple[int, str, str]:
 
 
 def test_train_moons_writes_model_plots_and_graph(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("matplotlib", reason="the plots need matplotlib (valuegrad[plots])")
     out = tmp_path / "runs" / "moons"
     status, stdout, stderr = run(["train", "moons", "--hidden", "4,4", "--steps", "3", "--out", str(out)], capsys)
     assert status == 0, stderr

@@ -178,5 +178,11 @@ def test_accuracy_measures() -> None:
 def test_model_outputs_feed_losses_directly() -> None:
     model = nn.MLP(2, [3, 1], rng=0)
     X, y = nn.data.xor()
-    loss = losses.hinge([model(x) for x in X], y)
-    assert isinstance(loss, Value) and loss.data >= 0
+    scores = [model(x) for x in X]
+    loss = losses.hinge(scores, y)
+    # the mean of max(0, 1 - y·score), written out over the model's own outputs
+    signs = [1.0 if label > 0 else -1.0 for label in y]
+    by_hand = sum(max(0.0, 1.0 - sign * score[0].data) for score, sign in zip(scores, signs)) / len(y)
+    assert isinstance(loss, Value) and loss.data == pytest.approx(by_hand, rel=1e-12)
+    loss.backward()
+    assert any(p.grad != 0.0 for p in model.parameters())

@@ -306,13 +306,14 @@ def _dot_tokens(dot_text: str) -> list[str]:
 
 
 def count_node_statements(dot_text: str) -> int:
-    """How many node statements (``name``, ``name [attributes]``) the DOT text holds.
+    """How many nodes the DOT text makes: the distinct names of its node statements and edge ends.
 
-    Edge statements, attribute statements (``graph``/``node``/``edge [...]``), assignments and
-    subgraph headers are not node statements; labels never look like one (a string is one token).
+    Attribute statements (``graph``/``node``/``edge [...]``), assignments and subgraph headers
+    make no node; labels never look like one (a string is one token).
     """
     tokens = [*_dot_tokens(dot_text), ";"]
-    count, i = 0, 0
+    names: set[str] = set()
+    i = 0
     while i < len(tokens) - 1:
         token, following = tokens[i], tokens[i + 1]
         if token in "{};,":
@@ -324,14 +325,18 @@ def count_node_statements(dot_text: str) -> int:
         elif following == "=":
             i += 3
         else:  # a node ID, perhaps with a port, an edge chain and attribute lists
+            names.add(_unquoted(token))
             i = _skip_port(tokens, i + 1)
-            edge = False
             while tokens[i] in ("->", "--"):
-                edge = True
+                if tokens[i + 1] not in "{":
+                    names.add(_unquoted(tokens[i + 1]))
                 i = _skip_port(tokens, i + 2)
             i = _skip_attributes(tokens, i)
-            count += not edge
-    return count
+    return len(names)
+
+
+def _unquoted(name: str) -> str:
+    return name[1:-1].replace('\\"', '"') if name.startswith('"') else name
 
 
 def _skip_port(tokens: list[str], i: int) -> int:

@@ -8,4 +8,4 @@ The engine is ``valuegrad.autograd`` and the networks are ``valuegrad.nn``, arra
 >>> import valuegrad.nn as nn
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
