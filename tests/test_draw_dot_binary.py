@@ -277,6 +277,7 @@ def test_graphviz_pure_is_required_only_where_it_has_wheels(
         ("digraph { graph [rankdir=LR] node [shape=box] edge [color=red] rankdir=TB }", 0),  # no node statements
         ('digraph g { subgraph cluster_0 { c d:p:n -> e } "q\\"" }', 4),  # ports, clusters, quoted names
         ('digraph { "a" -> a // a comment: x -> y\n /* b -> c */ }', 1),  # a quoted name is the name
+        ('digraph { "a" + "b" -> ab; c }', 2),  # "a" + "b" is one string
     ],
 )
 def test_node_statements_are_counted_as_graphviz_makes_nodes(dot_text: str, nodes: int) -> None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from .dot_syntax import DotSyntaxError, count_node_statements
 from .svg_markup import count_node_groups
 
 __all__ = [
@@ -275,85 +276,6 @@ def default_renderer() -> Renderer:
     return DotProgram(find_dot())
 
 
-_DOT_TOKEN = re.compile(
-    r'\s+|//[^\n]*|/\*.*?\*/|^\#[^\n]*|"(?:[^"\\]|\\.)*"|->|--|[\[\]{};=,:<]'
-    r"|-?(?:\.\d+|\d+(?:\.\d*)?)|[A-Za-z_\x80-\U0010ffff][\w\x80-\U0010ffff]*",
-    re.S | re.M,
-)
-_SKIPPED = ("//", "/*", "#")
-
-
-def _dot_tokens(dot_text: str) -> list[str]:
-    """DOT's tokens, comments and spaces dropped; an HTML string (``<...>``, nested) is one token ``<>``."""
-    tokens: list[str] = []
-    position = 0
-    while position < len(dot_text):
-        if dot_text[position] == "<":
-            depth, position = 1, position + 1
-            while depth and position < len(dot_text):
-                depth += {"<": 1, ">": -1}.get(dot_text[position], 0)
-                position += 1
-            tokens.append("<>")
-            continue
-        match = _DOT_TOKEN.match(dot_text, position)
-        if match is None:
-            raise RenderError(f"cannot read the DOT text at character {position}")
-        token = match.group()
-        if not token.isspace() and not token.startswith(_SKIPPED):
-            tokens.append(token)
-        position = match.end()
-    return tokens
-
-
-def count_node_statements(dot_text: str) -> int:
-    """How many nodes the DOT text makes: the distinct names of its node statements and edge ends.
-
-    Attribute statements (``graph``/``node``/``edge [...]``), assignments and subgraph headers
-    make no node; labels never look like one (a string is one token).
-    """
-    tokens = [*_dot_tokens(dot_text), ";"]
-    names: set[str] = set()
-    i = 0
-    while i < len(tokens) - 1:
-        token, following = tokens[i], tokens[i + 1]
-        if token in "{};,":
-            i += 1
-        elif token.lower() in ("strict", "digraph", "graph", "subgraph") and following != "[":
-            i += 1 if following in "{;" else 2  # the keyword and its optional name
-        elif token.lower() in ("graph", "node", "edge") or token == "]":
-            i = _skip_attributes(tokens, i + 1)
-        elif following == "=":
-            i += 3
-        else:  # a node ID, perhaps with a port, an edge chain and attribute lists
-            names.add(_unquoted(token))
-            i = _skip_port(tokens, i + 1)
-            while tokens[i] in ("->", "--"):
-                if tokens[i + 1] not in "{":
-                    names.add(_unquoted(tokens[i + 1]))
-                i = _skip_port(tokens, i + 2)
-            i = _skip_attributes(tokens, i)
-    return len(names)
-
-
-def _unquoted(name: str) -> str:
-    return name[1:-1].replace('\\"', '"') if name.startswith('"') else name
-
-
-def _skip_port(tokens: list[str], i: int) -> int:
-    while tokens[i] == ":":
-        i += 2
-    return i
-
-
-def _skip_attributes(tokens: list[str], i: int) -> int:
-    """The index after any ``[...]`` lists starting at ``i``."""
-    while tokens[i] == "[":
-        while tokens[i] != "]":
-            i += 1
-        i += 1
-    return i
-
-
 def render(dot_text: str, output_format: str, renderer: Renderer | None = None) -> bytes:
     """Render ``dot_text`` to ``output_format`` with ``renderer`` (default: ``default_renderer()``); checked."""
     chosen = renderer if renderer is not None else default_renderer()
@@ -362,7 +284,11 @@ def render(dot_text: str, output_format: str, renderer: Renderer | None = None) 
         raise RenderError(f"{chosen.name} cannot write {output_format!r} (it writes {writes}); choose another format")
     data = check_output(chosen.run(dot_text, output_format), output_format, chosen.name)
     if output_format == "svg":
-        expected, found = count_node_statements(dot_text), count_node_groups(data.decode("utf-8"))
+        try:
+            expected = count_node_statements(dot_text)
+        except DotSyntaxError as error:
+            raise RenderError(f"{chosen.name} drew DOT text valuegrad cannot check: {error}") from None
+        found = count_node_groups(data.decode("utf-8"))
         if expected != found:
             raise RenderError(
                 f"{chosen.name} drew {found} node groups for {expected} nodes: its SVG is incomplete; "
