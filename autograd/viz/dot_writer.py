@@ -159,7 +159,12 @@ class _Writer:
 
     def value_node(self, n: int, v: Value) -> str:
         width, _ = self.value_size(v)
-        number = f'WIDTH="{self.number_cell_width():g}" HEIGHT="{ROW_HEIGHT}" FIXEDSIZE="TRUE" ALIGN="RIGHT"'
+        # Stacked under a wider label, the number cell takes the rest of the row: Graphviz 2.4x
+        # keeps a fixed-size cell at its size and leaves a gap, where 12+ stretches it.
+        number_width = self.number_cell_width()
+        if self.stacked:
+            number_width = max(number_width, width - 2 - WORD_WIDTH)
+        number = f'WIDTH="{number_width:g}" HEIGHT="{ROW_HEIGHT}" FIXEDSIZE="TRUE" ALIGN="RIGHT"'
         word = f'WIDTH="{WORD_WIDTH}" HEIGHT="{ROW_HEIGHT}" FIXEDSIZE="TRUE"'
         cells = []
         label = self.s.label(v)
