@@ -62,7 +62,9 @@ def test_the_sdist_carries_what_pytest_needs(tmp_path: Path) -> None:
         "src/valuegrad/autograd/viz/render.py",
     ]
     tracked += [f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")]
-    tracked += [f"tests/{p.name}" for p in (ROOT / "tests").glob("test_*.py")]
+    tracked += [
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py") if "node_modules" not in p.parts
+    ]
     missing = [name for name in tracked if name not in names]
     assert not missing, f"the sdist lacks {missing}"
 

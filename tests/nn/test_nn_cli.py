@@ -13,7 +13,7 @@ import pytest
 import valuegrad.nn as nn
 from valuegrad.nn import cli
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run(argv: list[str], capsys) -> tuple[int, str, str]:

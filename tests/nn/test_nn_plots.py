@@ -64,5 +64,5 @@ def test_the_boundary_is_a_smooth_contour_of_the_score_with_labels_and_legend() 
 
 
 def test_notebook_09_uses_the_shared_colours() -> None:
-    notebook = (Path(__file__).resolve().parent.parent / "notebooks" / "09_moons_mlp.ipynb").read_text(encoding="utf-8")
+    notebook = (Path(__file__).resolve().parents[2] / "notebooks" / "09_moons_mlp.ipynb").read_text(encoding="utf-8")
     assert "CLASS_COLOURS" in notebook and "plot_decision_boundary" in notebook and "cmap=" not in notebook

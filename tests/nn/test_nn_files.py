@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import valuegrad.nn as nn
 from valuegrad.nn import serialization
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def refused(path: Path, message: str) -> ValueError:

@@ -234,7 +234,7 @@ def test_graphviz_keeps_its_own_lookup_when_a_dot_is_on_path(
 
 
 def _graphviz_pure_requirement() -> Requirement:
-    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    pyproject = (Path(__file__).parents[3] / "pyproject.toml").read_text(encoding="utf-8")
     (line,) = re.findall(r'^\s*"(graphviz-pure[^"]*)",?\s*$', pyproject, flags=re.MULTILINE)
     return Requirement(line)
 

@@ -424,7 +424,7 @@ def test_layering_autograd_never_imports_nn_and_nn_imports_plots_lazily() -> Non
         "import sys, valuegrad.autograd; assert 'valuegrad.nn' not in sys.modules, 'autograd imported nn'; "
         "import valuegrad.nn; heavy = {'matplotlib', 'tqdm'} & set(sys.modules); assert not heavy, heavy"
     )
-    repo = str(Path(__file__).resolve().parent.parent)
+    repo = str(Path(__file__).resolve().parents[2])
     done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 

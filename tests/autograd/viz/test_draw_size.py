@@ -19,7 +19,7 @@ from valuegrad.autograd import Value, draw
 
 COLUMN_PX = 1000.0
 SMALLEST_TEXT_PX = 9.0
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def shown(svg: str) -> tuple[float, float]:

@@ -20,7 +20,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 NEURON = ["tanh(w*x + b)", "x=2", "w=-3", "b=6.88"]
 # The child runs in a temporary directory: give it this checkout's package, not whatever is installed.
 SOURCE_PATH = os.pathsep.join(
-    filter(None, [str(Path(__file__).resolve().parents[1] / "src"), os.environ.get("PYTHONPATH")])
+    filter(None, [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH")])
 )
 
 
