@@ -33,6 +33,7 @@ __all__ = [
     "PENDING_GRAD",
     "ROLE_FILL",
     "DotDrawing",
+    "DotWriter",
     "DrawOptions",
     "dot_text",
 ]
@@ -114,7 +115,13 @@ def _attributes(**attributes: str) -> str:
     return "[" + " ".join(parts) + "]"
 
 
-class _Writer:
+class DotWriter:
+    """The node statements of one drawing (value tables, op ovals, folded boxes) and their sizes.
+
+    Shared by ``dot_text`` and the size estimate in ``fit``; it settles one ``number_width``
+    for every number cell, so that any later grad text of that width leaves the layout as it is.
+    """
+
     def __init__(
         self,
         structure: Structure,
@@ -269,7 +276,7 @@ def dot_text(
     ``highlight`` and ``focus`` outline values (``focus`` also its op); ``caption`` and
     ``note`` are written above the graph; ``number_width`` reserves characters per number.
     """
-    writer = _Writer(structure, options, grads, set(highlight), focus, number_width)
+    writer = DotWriter(structure, options, grads, set(highlight), focus, number_width)
     s = structure
     lines: list[str] = [
         f'graph [id="graph" rankdir={options.rankdir} fontname="{FONT}" fontsize="{TEXT_SIZE}"'
