@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..core import Value
-from .dot_writer import OP_HEIGHT, DotWriter, DrawOptions, op_width
+from .dot_nodes import OP_HEIGHT, DotWriter, DrawOptions, op_width
 from .structure import Structure
 from .text import counted_names
 
