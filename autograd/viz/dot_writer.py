@@ -39,7 +39,7 @@ from .dot_nodes import (
     text_width,
 )
 from .render import lr_ranks_follow_declaration
-from .structure import Steps, Structure
+from .structure import Edge, Steps, Structure
 from .text import format_number, html_text
 
 __all__ = [
@@ -88,6 +88,20 @@ def dot_text(
     """
     writer = DotWriter(structure, options, grads, set(highlight), focus, number_width)
     s = structure
+    lines = _header_lines(s, options, caption, note)
+    tree = _ClusterTree.of(s, writer)
+    order_statements, planned = plan_boxes(s, options.rankdir in ("LR", "RL"))
+    # Left to right, a renderer lists a rank top down or bottom up by version: declare to suit it.
+    reverse = writer.stacked and len(tree.statements) > 1 and not lr_ranks_follow_declaration()
+    cluster_name = _write_clusters(lines, tree, order_statements, reverse)
+    lines.extend(_edge_lines(s, options, planned, cluster_name, focus))
+    body = "".join(f"\t{line}\n" for line in lines)
+    source = f"digraph valuegrad {{\n{body}}}\n"
+    return DotDrawing(source, s, list(s.values), dict(s.node_of), writer.number_width, s.node_count, len(planned))
+
+
+def _header_lines(s: Structure, options: DrawOptions, caption: str | None, note: str | None) -> list[str]:
+    """The graph, node and edge defaults, and the caption, note and legend above the graph (if any)."""
     lines: list[str] = [
         f'graph [id="graph" rankdir={options.rankdir} fontname="{FONT}" fontsize="{TEXT_SIZE}"'
         f' nodesep="0.12" ranksep="{0.55 if options.edge_labels else 0.22}"'
@@ -98,42 +112,60 @@ def dot_text(
     label = _graph_label(s, options, caption, note)
     if label:
         lines.append(f'graph [label=<{label}> labelloc="t" labeljust="l"]')
+    return lines
 
-    cluster_nodes: dict[Steps, list[str]] = {(): []}
-    cluster_children: dict[Steps, list[Steps]] = {(): []}
 
-    def cluster(steps: Steps) -> list[str]:
-        if steps not in cluster_nodes:
+@dataclass
+class _ClusterTree:
+    """The node statements filed by cluster (``()`` is the graph itself) and each cluster's children,
+    both in the order the drawn values first reach them; a cluster exists once something sits in it."""
+
+    statements: dict[Steps, list[str]]
+    children: dict[Steps, list[Steps]]
+
+    @classmethod
+    def of(cls, s: Structure, writer: DotWriter) -> _ClusterTree:
+        """Every drawn value's statements (op, then value; a box once) in the cluster of its place."""
+        tree = cls({(): []}, {(): []})
+        declared: set[str] = set()
+        for v in s.drawn:
+            box = s.box_of.get(v)
+            if box is not None:
+                if box.id not in declared:
+                    declared.add(box.id)
+                    tree.cluster(box.steps[:-1]).append(writer.box_node(box))
+                continue
+            n = int(s.node_of[v][1:])
+            statements = tree.cluster(s.place[v])
+            if v.parents:
+                statements.append(writer.op_node(n, v))
+            statements.append(writer.value_node(n, v))
+        return tree
+
+    def cluster(self, steps: Steps) -> list[str]:
+        """The statements of cluster ``steps``, made (with any missing ancestor) on first use."""
+        if steps not in self.statements:
             for depth in range(1, len(steps) + 1):
                 prefix = steps[:depth]
-                if prefix not in cluster_nodes:
-                    cluster_nodes[prefix] = []
-                    cluster_children[prefix] = []
-                    cluster_children[prefix[:-1]].append(prefix)
-        return cluster_nodes[steps]
+                if prefix not in self.statements:
+                    self.statements[prefix] = []
+                    self.children[prefix] = []
+                    self.children[prefix[:-1]].append(prefix)
+        return self.statements[steps]
 
-    declared: set[str] = set()
-    for v in s.drawn:
-        box = s.box_of.get(v)
-        if box is not None:
-            if box.id not in declared:
-                declared.add(box.id)
-                cluster(box.steps[:-1]).append(writer.box_node(box))
-            continue
-        n = int(s.node_of[v][1:])
-        statements = cluster(s.place[v])
-        if v.parents:
-            statements.append(writer.op_node(n, v))
-        statements.append(writer.value_node(n, v))
 
-    order_statements, planned = plan_boxes(s, options.rankdir in ("LR", "RL"))
-    # Left to right, a renderer lists a rank top down or bottom up by version: declare to suit it.
-    reverse = writer.stacked and len(cluster_nodes) > 1 and not lr_ranks_follow_declaration()
+def _write_clusters(
+    lines: list[str], tree: _ClusterTree, order_statements: Mapping[Steps, str], reverse: bool
+) -> dict[Steps, str]:
+    """Append the nested ``subgraph cluster_k`` blocks with their statements; return each cluster's DOT name.
+
+    Written with a stack rather than recursion, since scopes can nest deeply.
+    """
     cluster_name: dict[Steps, str] = {}
     cluster_number = 0
     stack: list[tuple[bool, Steps]] = [(True, ())]
     depth = 0
-    while stack:  # nested clusters without recursion (scopes can nest deeply)
+    while stack:
         opening, steps = stack.pop()
         if not opening:
             depth -= 1
@@ -156,13 +188,25 @@ def dot_text(
             stack.append((False, steps))
         # Graphviz 12-16 lays out LR by rotating a TB layout, which lists a rank bottom to top; there,
         # declaring in reverse puts the natural order (neuron 0, then w0, w1, ..., b) top down.
-        statements = cluster_nodes[steps][::-1] if reverse and steps else cluster_nodes[steps]
+        statements = tree.statements[steps][::-1] if reverse and steps else tree.statements[steps]
         lines.extend("\t" * depth + statement for statement in statements)
         if steps in order_statements:
             lines.append("\t" * depth + order_statements[steps])
-        children = cluster_children[steps] if reverse else cluster_children[steps][::-1]
+        children = tree.children[steps] if reverse else tree.children[steps][::-1]
         stack.extend((True, child) for child in children)
+    return cluster_name
 
+
+def _edge_lines(
+    s: Structure,
+    options: DrawOptions,
+    planned: Sequence[Edge | Bundle],
+    cluster_name: Mapping[Steps, str],
+    focus: Value | None,
+) -> list[str]:
+    """One statement per planned edge, ``e0, e1, ...`` in order: bundles joining clusters, and plain
+    edges with their labels, local derivatives (``edge_labels``) and the focus's highlight."""
+    lines = []
     derivatives: dict[Value, Sequence[float]] = {}
     # Wrapping: an edge from one row to the next does not push its head further along the flow,
     # so the next row starts again at the left edge, below.
@@ -191,10 +235,7 @@ def dot_text(
         if focus is not None and child is focus:
             attrs.update(color=HIGHLIGHT, penwidth="2")
         lines.append(f"{edge.source} -> {edge.target} {dot_attributes(**attrs)}")
-
-    body = "".join(f"\t{line}\n" for line in lines)
-    source = f"digraph valuegrad {{\n{body}}}\n"
-    return DotDrawing(source, s, list(s.values), dict(s.node_of), writer.number_width, s.node_count, len(planned))
+    return lines
 
 
 def _graph_label(s: Structure, options: DrawOptions, caption: str | None, note: str | None) -> str:
