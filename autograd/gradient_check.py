@@ -165,7 +165,7 @@ def _fail(
 
 
 @dataclass(frozen=True)
-class _Settings:
+class _Tolerances:
     """One call's checked tolerances and what a failure does: what every check below needs, in one argument."""
 
     eps: float
@@ -209,7 +209,7 @@ def gradcheck(
     """
     xs = _checked_inputs(f, inputs, eps, atol, rtol, order)
     legend = f"\n(eps={eps:g}, atol={atol:g}, rtol={rtol:g}, ✗ marks a failure)"
-    settings = _Settings(eps, atol, rtol, raise_exception, legend)
+    settings = _Tolerances(eps, atol, rtol, raise_exception, legend)
     out, leaves = _evaluate(f, xs)
     if not math.isfinite(_data(out)):
         raise ValueError(f"gradcheck: f is {_data(out)} at {xs}; check gradients at a point where f is finite")
@@ -249,7 +249,7 @@ def _checked_inputs(
 
 
 def _first_derivatives_agree(
-    f: Callable[..., Any], xs: Sequence[float], analytic: Sequence[float], settings: _Settings
+    f: Callable[..., Any], xs: Sequence[float], analytic: Sequence[float], settings: _Tolerances
 ) -> bool:
     """Check 1: the engine's gradient against central differences of ``f``."""
     numeric = _central_differences(lambda p: _data(_evaluate(f, p)[0]), xs, settings.eps)
@@ -260,7 +260,7 @@ def _first_derivatives_agree(
     return _fail(title, rows, settings.raise_exception)
 
 
-def _second_pass_repeats(out: Value, leaves: list[Value], analytic: Sequence[float], settings: _Settings) -> bool:
+def _second_pass_repeats(out: Value, leaves: list[Value], analytic: Sequence[float], settings: _Tolerances) -> bool:
     """Check 2: a second backward pass over the same graph gives the same numbers, bit for bit."""
     again = [float(g) for g in gradients(out, leaves)]
     rows = [Comparison(f"d/dx[{i}]", b, a, 0.0, 0.0) for i, (a, b) in enumerate(zip(analytic, again))]
@@ -269,7 +269,7 @@ def _second_pass_repeats(out: Value, leaves: list[Value], analytic: Sequence[flo
 
 
 def _linear_in_the_seed(
-    f: Callable[..., Any], xs: Sequence[float], analytic: Sequence[float], settings: _Settings
+    f: Callable[..., Any], xs: Sequence[float], analytic: Sequence[float], settings: _Tolerances
 ) -> bool:
     """Check 3: backward(0) leaves zeros, backward(2) doubles.
 
@@ -290,7 +290,7 @@ def _linear_in_the_seed(
 
 
 def _second_derivatives_agree(
-    f: Callable[..., Any], xs: Sequence[float], out: Any, leaves: list[Value], settings: _Settings
+    f: Callable[..., Any], xs: Sequence[float], out: Any, leaves: list[Value], settings: _Tolerances
 ) -> bool:
     """Check 4 (``order=2``): differentiate the create_graph gradient, compare with differences of gradients."""
     hessian = [[0.0] * len(xs) for _ in xs]
