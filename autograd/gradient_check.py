@@ -164,6 +164,17 @@ def _fail(
     return False
 
 
+@dataclass(frozen=True)
+class _Tolerances:
+    """One call's checked tolerances and what a failure does: what every check below needs, in one argument."""
+
+    eps: float
+    atol: float
+    rtol: float
+    raise_exception: bool
+    legend: str  # the line under a failure table's title: the tolerances it was judged by
+
+
 @transform_level()  # a transform: records inside no_grad, and a grad(f) it checks stays differentiable
 def gradcheck(
     f: Callable[..., Any],
@@ -196,6 +207,29 @@ def gradcheck(
        input    analytic  numeric  abs err  rel err
     ✗  d/dx[0]         2        4        2    0.333
     """
+    xs = _checked_inputs(f, inputs, eps, atol, rtol, order)
+    legend = f"\n(eps={eps:g}, atol={atol:g}, rtol={rtol:g}, ✗ marks a failure)"
+    settings = _Tolerances(eps, atol, rtol, raise_exception, legend)
+    out, leaves = _evaluate(f, xs)
+    if not math.isfinite(_data(out)):
+        raise ValueError(f"gradcheck: f is {_data(out)} at {xs}; check gradients at a point where f is finite")
+    analytic = [0.0] * len(xs) if not isinstance(out, Value) else [float(g) for g in gradients(out, leaves)]
+    if not _first_derivatives_agree(f, xs, analytic, settings):
+        return False
+    if isinstance(out, Value):
+        if not _second_pass_repeats(out, leaves, analytic, settings):
+            return False
+        if not _linear_in_the_seed(f, xs, analytic, settings):
+            return False
+    if order == 2:
+        return _second_derivatives_agree(f, xs, out, leaves, settings)
+    return True
+
+
+def _checked_inputs(
+    f: object, inputs: Sequence[object], eps: object, atol: object, rtol: object, order: object
+) -> list[float]:
+    """Refuse a bad call before ``f`` runs, each mistake named; return the inputs as floats."""
     if not callable(f):
         raise TypeError(f"gradcheck: f must be callable, got {type(f).__name__}")
     if not inputs:
@@ -211,59 +245,75 @@ def gradcheck(
     bad = [i for i, x in enumerate(xs) if not math.isfinite(x)]
     if bad:
         raise ValueError(f"gradcheck: inputs must be finite, input {bad[0]} is {xs[bad[0]]}")
-    settings = f"\n(eps={eps:g}, atol={atol:g}, rtol={rtol:g}, ✗ marks a failure)"
+    return xs
 
-    out, leaves = _evaluate(f, xs)
-    if not math.isfinite(_data(out)):
-        raise ValueError(f"gradcheck: f is {_data(out)} at {xs}; check gradients at a point where f is finite")
 
-    # 1. Analytic vs numeric first derivatives.
-    analytic = [0.0] * len(xs) if not isinstance(out, Value) else [float(g) for g in gradients(out, leaves)]
-    numeric = _central_differences(lambda p: _data(_evaluate(f, p)[0]), xs, eps)
-    rows = [Comparison(f"d/dx[{i}]", a, n, atol, rtol) for i, (a, n) in enumerate(zip(analytic, numeric))]
-    if not _fail(f"gradcheck: analytic and numeric first derivatives disagree{settings}", rows, raise_exception):
-        return False
+def _first_derivatives_agree(
+    f: Callable[..., Any], xs: Sequence[float], analytic: Sequence[float], settings: _Tolerances
+) -> bool:
+    """Check 1: the engine's gradient against central differences of ``f``."""
+    numeric = _central_differences(lambda p: _data(_evaluate(f, p)[0]), xs, settings.eps)
+    rows = [
+        Comparison(f"d/dx[{i}]", a, n, settings.atol, settings.rtol) for i, (a, n) in enumerate(zip(analytic, numeric))
+    ]
+    title = f"gradcheck: analytic and numeric first derivatives disagree{settings.legend}"
+    return _fail(title, rows, settings.raise_exception)
 
-    if isinstance(out, Value):
-        # 2. A second backward pass over the same graph must give the same numbers, bit for bit.
-        again = [float(g) for g in gradients(out, leaves)]
-        rows = [Comparison(f"d/dx[{i}]", b, a, 0.0, 0.0) for i, (a, b) in enumerate(zip(analytic, again))]
-        title = "gradcheck: a second backward pass over the same graph gave different gradients"
-        if not _fail(title, rows, raise_exception, "2nd pass", "1st pass"):
-            return False
 
-        # 3. Linear in the seed: backward(0) leaves zeros, backward(2) doubles. Scaling by 2 is exact in
-        # binary floating point except where products go subnormal, hence the tiny tolerances.
-        for seed in (0.0, 2.0):
-            seeded, fresh = _evaluate(f, xs)
-            seeded.backward(seed)  # type: ignore[union-attr]  # same f, same inputs: a Value again
-            rows = [
-                Comparison(f"d/dx[{i}]", leaf.grad, seed * a, _SEED_ATOL, _SEED_RTOL)
-                for i, (leaf, a) in enumerate(zip(fresh, analytic))
-            ]
-            title = f"gradcheck: backward({seed:g}) is not {seed:g} × backward(1): gradients must be linear in the seed"
-            if not _fail(title, rows, raise_exception, f"seed {seed:g}", f"{seed:g} × seed 1"):
-                return False
+def _second_pass_repeats(out: Value, leaves: list[Value], analytic: Sequence[float], settings: _Tolerances) -> bool:
+    """Check 2: a second backward pass over the same graph gives the same numbers, bit for bit."""
+    again = [float(g) for g in gradients(out, leaves)]
+    rows = [Comparison(f"d/dx[{i}]", b, a, 0.0, 0.0) for i, (a, b) in enumerate(zip(analytic, again))]
+    title = "gradcheck: a second backward pass over the same graph gave different gradients"
+    return _fail(title, rows, settings.raise_exception, "2nd pass", "1st pass")
 
-    if order == 2:
-        # 4. Second derivatives: differentiate the create_graph gradient, compare with differences of gradients.
-        hessian = [[0.0] * len(xs) for _ in xs]
-        if isinstance(out, Value):
-            first = gradients(out, leaves, create_graph=True)
-            hessian = [[float(h) for h in gradients(g, leaves)] for g in first]
-        # Column j of the numeric Hessian: the whole first-order gradient at x ± eps·e_j (2n backward passes).
-        columns = []
-        for j in range(len(xs)):
-            plus, minus = list(xs), list(xs)
-            plus[j] += eps
-            minus[j] -= eps
-            up, down = _first_derivatives(f, plus), _first_derivatives(f, minus)
-            columns.append([(u - d) / (2.0 * eps) for u, d in zip(up, down)])
-        rows = []
-        for i in range(len(xs)):
-            for j in range(len(xs)):
-                what = f"d²/dx[{i}]²" if i == j else f"d²/dx[{i}]dx[{j}]"
-                rows.append(Comparison(what, hessian[i][j], columns[j][i], atol, rtol))
-        if not _fail(f"gradcheck: analytic and numeric second derivatives disagree{settings}", rows, raise_exception):
+
+def _linear_in_the_seed(
+    f: Callable[..., Any], xs: Sequence[float], analytic: Sequence[float], settings: _Tolerances
+) -> bool:
+    """Check 3: backward(0) leaves zeros, backward(2) doubles.
+
+    Scaling by 2 is exact in binary floating point except where products go subnormal,
+    hence the tiny tolerances.
+    """
+    for seed in (0.0, 2.0):
+        seeded, fresh = _evaluate(f, xs)
+        seeded.backward(seed)  # same f, same inputs: a Value again
+        rows = [
+            Comparison(f"d/dx[{i}]", leaf.grad, seed * a, _SEED_ATOL, _SEED_RTOL)
+            for i, (leaf, a) in enumerate(zip(fresh, analytic))
+        ]
+        title = f"gradcheck: backward({seed:g}) is not {seed:g} × backward(1): gradients must be linear in the seed"
+        if not _fail(title, rows, settings.raise_exception, f"seed {seed:g}", f"{seed:g} × seed 1"):
             return False
     return True
+
+
+def _second_derivatives_agree(
+    f: Callable[..., Any], xs: Sequence[float], out: Any, leaves: list[Value], settings: _Tolerances
+) -> bool:
+    """Check 4 (``order=2``): differentiate the create_graph gradient, compare with differences of gradients."""
+    hessian = [[0.0] * len(xs) for _ in xs]
+    if isinstance(out, Value):
+        first = gradients(out, leaves, create_graph=True)
+        hessian = [[float(h) for h in gradients(g, leaves)] for g in first]
+    columns = _numeric_hessian_columns(f, xs, settings.eps)
+    rows = []
+    for i in range(len(xs)):
+        for j in range(len(xs)):
+            what = f"d²/dx[{i}]²" if i == j else f"d²/dx[{i}]dx[{j}]"
+            rows.append(Comparison(what, hessian[i][j], columns[j][i], settings.atol, settings.rtol))
+    title = f"gradcheck: analytic and numeric second derivatives disagree{settings.legend}"
+    return _fail(title, rows, settings.raise_exception)
+
+
+def _numeric_hessian_columns(f: Callable[..., Any], xs: Sequence[float], eps: float) -> list[list[float]]:
+    """Column j of the numeric Hessian: the whole first-order gradient at x ± eps·e_j (2n backward passes)."""
+    columns = []
+    for j in range(len(xs)):
+        plus, minus = list(xs), list(xs)
+        plus[j] += eps
+        minus[j] -= eps
+        up, down = _first_derivatives(f, plus), _first_derivatives(f, minus)
+        columns.append([(u - d) / (2.0 * eps) for u, d in zip(up, down)])
+    return columns

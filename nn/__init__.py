@@ -9,11 +9,12 @@
 1
 """
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from . import activations, init
 from .layers import MLP, RBF, Layer, Maxout, Neuron
-from .module import Module
+from .module import Module, set_model_writer
 
 if TYPE_CHECKING:
     from . import data, losses, metrics, optim
@@ -31,6 +32,16 @@ _LAZY_NAMES = {
     "load_checkpoint": "serialization",
     "register": "serialization",
 }
+
+
+def _save_model(model: Module, path: str | os.PathLike[str], optimizer: Any = None) -> None:
+    """``Module.save``'s writer: serialization imports module, so the package connects the two."""
+    from .serialization import save  # loaded on the first save, like nn.load
+
+    save(model, path, optimizer)
+
+
+set_model_writer(_save_model)
 
 
 def __getattr__(name: str) -> Any:

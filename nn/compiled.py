@@ -24,13 +24,13 @@ from typing import Any
 from ..autograd import Value
 from ..autograd.compiler.compiled import Compiled, Example, NotLoopable, jit
 from .optim import Optimizer
-from .train import Training, refuse_divergence
+from .step import Training, refuse_divergence
 
 __all__ = ["CompiledGradients"]
 
 
 class CompiledGradients:
-    """Like ``train.eager_gradients``: one batch's loss, outputs and ``.grad``, replayed from compiled code."""
+    """Like ``step.eager_gradients``: one batch's loss, outputs and ``.grad``, replayed from compiled code."""
 
     def __init__(self) -> None:
         self.example: Example | None = None  # one example's generator, when the model can be looped

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 from _thread import get_ident
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from ..autograd import Value
 from ..autograd import zero_grad as zero_graph_grads
@@ -254,10 +254,11 @@ class Module:
         """Write this model (and ``optimizer``'s state, to resume training) as JSON, atomically.
 
         ``nn.load`` reads the model back; ``nn.load_checkpoint`` the model and its optimizer.
+        The writer is ``nn.serialization.save``, handed over by the ``nn`` package (``set_model_writer``).
         """
-        from .serialization import save
-
-        save(self, path, optimizer)
+        if _model_writer is None:  # only while valuegrad.nn/__init__.py itself is still running
+            raise RuntimeError("Module.save: valuegrad.nn has not finished loading; save after `import valuegrad.nn`")
+        _model_writer(self, path, optimizer)
 
     def __repr__(self) -> str:
         try:
@@ -265,6 +266,25 @@ class Module:
         except NotImplementedError:
             arguments = ""
         return f"{type(self).__name__}({arguments})"
+
+
+#: What ``Module.save`` calls: ``(model, path, optimizer)``, writing a model file.
+ModelWriter = Callable[[Module, Union[str, os.PathLike[str]], Any], None]
+_model_writer: ModelWriter | None = None
+
+
+def set_model_writer(writer: ModelWriter) -> None:
+    """Give ``Module.save`` the function that writes model files; ``nn/__init__.py`` does, on import.
+
+    That function is ``serialization.save``, and serialization imports this module (directly, and
+    through layers and optim), so this module does not import serialization, not even inside
+    ``save``: that would close a circle of imports. The ``nn`` package, which imports both sides,
+    connects them instead, with a writer that loads serialization on the first save (so that
+    ``import valuegrad.nn`` stays light). Python runs a package's ``__init__`` before any of its
+    modules can be imported, so the writer is in place before any model exists.
+    """
+    global _model_writer
+    _model_writer = writer
 
 
 _module_call = Module.__call__

@@ -12,16 +12,15 @@ import math
 import random
 from typing import Any, Callable, Mapping, NamedTuple, Sequence, Union
 
-from ..autograd import Value, enable_grad, no_grad
+from ..autograd import Value, no_grad
 from ..autograd.core import checks
 from . import losses as losses_module
 from .metrics import ACCURACY_FOR_LOSS, Accuracy
 from .module import Module
 from .optim import SGD, Optimizer
+from .step import Gradients, LossFn, Training, eager_gradients, loss_value
 
 __all__ = ["History", "check_data", "fit", "predict"]
-
-LossFn = Callable[[Sequence[Any], Sequence[Any]], Value]
 
 
 class History:
@@ -116,18 +115,6 @@ def _data_number(x: object, name: str, where: str) -> None:
         )
 
 
-def _loss_value(loss_fn: LossFn, outputs: list[Any], targets: Sequence[Any]) -> Value:
-    """Call the loss, and say what it must return if it returns something else."""
-    result = loss_fn(outputs, targets)
-    if not isinstance(result, Value):
-        name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
-        raise TypeError(
-            f"fit: the loss {name} returned {checks.describe(result)}; a loss must return one Value built "
-            "from the outputs (e.g. nn.losses.mse(outputs, targets)), so that backward() can reach the parameters"
-        )
-    return result
-
-
 def _batches(n: int, batch_size: int | None, rng: random.Random) -> Any:
     """Endless index batches: the whole set each step, or shuffled mini-batches epoch after epoch."""
     everything = list(range(n))
@@ -179,54 +166,130 @@ def fit(
 
     A loss that becomes nan or inf raises ``FloatingPointError`` naming the step: lower the rate.
     """
+    settings = _checked_settings(
+        model, X, y, loss, accuracy, steps, epochs, batch_size, l2, validation, validate_every, patience, progress, seed
+    )
+    params = model.parameters()
+    if optimizer is None:
+        optimizer = SGD(params, lr=0.1)
+    training = Training(model, settings.loss_fn, settings.accuracy_fn, params, settings.l2, optimizer)
+    # compile is checked only now, as it always was: a model without parameters hears that first (from SGD)
+    gradients = _compiled_gradients() if checks.flag(compile, "compile", "fit") else eager_gradients
+    history = History()
+    stopping = _EarlyStopping(settings.patience)
+    _run_steps(training, gradients, X, y, settings, history, stopping)
+    _finish_history(history, stopping, training, X, y)
+    return history
+
+
+class _FitSettings(NamedTuple):
+    """``fit``'s arguments once checked: what the step loop needs, in one argument."""
+
+    loss_fn: LossFn
+    accuracy_fn: Accuracy | None
+    batch_size: int | None
+    total_steps: int
+    l2: float
+    progress: bool
+    seed: int
+    validation: tuple[Sequence[Any], Sequence[Any]] | None
+    validate_every: int
+    patience: int | None
+
+
+def _checked_settings(
+    model: object,
+    X: Sequence[Any],
+    y: Sequence[Any],
+    loss: Union[str, LossFn],
+    accuracy: Union[str, Accuracy, None],
+    steps: int | None,
+    epochs: int | None,
+    batch_size: int | None,
+    l2: float,
+    validation: tuple[Sequence[Any], Sequence[Any]] | None,
+    validate_every: int,
+    patience: int | None,
+    progress: bool,
+    seed: int,
+) -> _FitSettings:
+    """Refuse a bad call before anything trains, in a fixed order (the first mistake is the one named)."""
     if not isinstance(model, Module):
         raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
+    _check_training_set(X, y)
+    loss_fn, loss_name = _resolve_loss(loss)
+    accuracy_fn = _accuracy_for(accuracy, loss_name)
+    batch_size, total_steps = _step_count(steps, epochs, batch_size, len(X))
+    l2 = checks.nonnegative(l2, "l2", "fit")
+    progress = checks.flag(progress, "progress", "fit")
+    seed = checks.integer(seed, "seed", "fit")
+    _check_validation_set(validation)
+    validate_every = _positive_int(validate_every, "validate_every")
+    if patience is not None:
+        patience = _positive_int(patience, "patience")
+    return _FitSettings(
+        loss_fn, accuracy_fn, batch_size, total_steps, l2, progress, seed, validation, validate_every, patience
+    )
+
+
+def _check_training_set(X: object, y: object) -> None:
+    """The training data must be trainable (``check_data``) and not empty."""
     if not check_data(X, y):
         raise ValueError("fit: the training set is empty")
-    loss_fn, loss_name = _resolve_loss(loss)
+
+
+def _check_validation_set(validation: object) -> None:
+    """A validation set, if given, must be a pair of trainable data and not empty."""
+    if validation is None:
+        return
+    if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+        raise ValueError("fit: validation must be a pair (X_val, y_val) of equal length")
+    if not check_data(validation[0], validation[1], names=("X_val", "y_val")):
+        raise ValueError("fit: the validation set is empty")
+
+
+def _accuracy_for(accuracy: object, loss_name: str | None) -> Accuracy | None:
+    """The accuracy measure: ``'auto'`` picks the one that fits a named loss (none for a loss function)."""
     if accuracy == "auto":
-        accuracy_fn = ACCURACY_FOR_LOSS.get(loss_name) if loss_name else None
-    elif accuracy is None or callable(accuracy):
-        accuracy_fn = accuracy
-    else:
-        raise ValueError(f"fit: accuracy must be 'auto', None or a function, got {accuracy!r}")
+        return ACCURACY_FOR_LOSS.get(loss_name) if loss_name else None
+    if accuracy is None or callable(accuracy):
+        return accuracy
+    raise ValueError(f"fit: accuracy must be 'auto', None or a function, got {accuracy!r}")
+
+
+def _step_count(steps: object, epochs: object, batch_size: object, n: int) -> tuple[int | None, int]:
+    """The checked batch size and the number of optimizer steps: ``steps``, or ``epochs`` passes over
+    ``n`` examples (one step per pass without a batch size), 100 steps if neither is given."""
     if batch_size is not None:
         batch_size = _positive_int(batch_size, "batch_size")
     if steps is not None and epochs is not None:
         raise ValueError("fit: give steps or epochs, not both")
     if epochs is not None:
-        per_epoch = 1 if batch_size is None else math.ceil(len(X) / batch_size)
-        total_steps = _positive_int(epochs, "epochs") * per_epoch
-    else:
-        total_steps = _positive_int(100 if steps is None else steps, "steps")
-    l2 = checks.nonnegative(l2, "l2", "fit")
-    progress = checks.flag(progress, "progress", "fit")
-    seed = checks.integer(seed, "seed", "fit")
-    if validation is not None:
-        if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
-            raise ValueError("fit: validation must be a pair (X_val, y_val) of equal length")
-        if not check_data(validation[0], validation[1], names=("X_val", "y_val")):
-            raise ValueError("fit: the validation set is empty")
-    validate_every = _positive_int(validate_every, "validate_every")
-    if patience is not None:
-        patience = _positive_int(patience, "patience")
+        per_epoch = 1 if batch_size is None else math.ceil(n / batch_size)
+        return batch_size, _positive_int(epochs, "epochs") * per_epoch
+    return batch_size, _positive_int(100 if steps is None else steps, "steps")
 
-    params = model.parameters()
-    if optimizer is None:
-        optimizer = SGD(params, lr=0.1)
-    history = History()
-    batches = _batches(len(X), batch_size, random.Random(seed))
-    best: tuple[float, int, dict[str, float]] | None = None
-    checks_since_best = 0
 
-    training = Training(model, loss_fn, accuracy_fn, params, l2, optimizer)
-    gradients = _compiled_gradients() if checks.flag(compile, "compile", "fit") else eager_gradients
-    bar = _progress_bar()(range(total_steps), desc="training", unit="step", disable=not progress, leave=True)
+def _run_steps(
+    training: Training,
+    gradients: Gradients,
+    X: Sequence[Any],
+    y: Sequence[Any],
+    settings: _FitSettings,
+    history: History,
+    stopping: _EarlyStopping,
+) -> None:
+    """The step loop under a progress bar: one optimizer step per batch, its numbers into ``history``,
+    until the last step or until early stopping runs out of patience."""
+    batches = _batches(len(X), settings.batch_size, random.Random(settings.seed))
+    snapshot = settings.patience is not None and settings.validation is None
+    bar = _progress_bar()(
+        range(settings.total_steps), desc="training", unit="step", disable=not settings.progress, leave=True
+    )
     try:
         for step in bar:
             indices = next(batches)
-            snapshot = patience is not None and validation is None
-            history.lr.append(optimizer.current_lr)
+            history.lr.append(training.optimizer.current_lr)
             batch = ([X[i] for i in indices], [y[i] for i in indices])
             loss_value, batch_accuracy, before = training.step(gradients, *batch, step, snapshot)
             history.loss.append(loss_value)
@@ -234,40 +297,74 @@ def fit(
             if batch_accuracy is not None:
                 history.accuracy.append(batch_accuracy)
                 postfix["acc"] = f"{batch_accuracy:.1%}"
-
-            monitored: float | None = None
-            if validation is not None and (step + 1) % validate_every == 0:
-                val_loss, val_acc = _evaluate(model, validation[0], validation[1], loss_fn, accuracy_fn)
-                history.val_step.append(step)
-                history.val_loss.append(val_loss)
-                if val_acc is not None:
-                    history.val_accuracy.append(val_acc)
-                postfix["val_loss"] = f"{val_loss:.4f}"
-                monitored = val_loss
-            elif validation is None:
-                monitored = loss_value
+            monitored = _monitored_loss(training, settings, history, step, loss_value, postfix)
             bar.set_postfix(postfix, refresh=False)
-
-            if patience is not None and monitored is not None:
-                if best is None or monitored < best[0]:
-                    best = (monitored, step, before if before is not None else model.state_dict())
-                    checks_since_best = 0
-                else:
-                    checks_since_best += 1
-                    if checks_since_best >= patience:
-                        history.stopped_early = True
-                        break
+            if stopping.out_of_patience(monitored, step, before, training.model):
+                history.stopped_early = True
+                break
     finally:
         bar.close()
 
+
+def _monitored_loss(
+    training: Training, settings: _FitSettings, history: History, step: int, loss: float, postfix: dict[str, str]
+) -> float | None:
+    """The loss early stopping watches after this step: on a validation step the validation loss
+    (recorded in ``history`` and the bar's ``postfix``), without a validation set the training loss,
+    else None."""
+    validation = settings.validation
+    if validation is None:
+        return loss
+    if (step + 1) % settings.validate_every != 0:
+        return None
+    val_loss, val_acc = _evaluate(training.model, validation[0], validation[1], training.loss_fn, training.accuracy_fn)
+    history.val_step.append(step)
+    history.val_loss.append(val_loss)
+    if val_acc is not None:
+        history.val_accuracy.append(val_acc)
+    postfix["val_loss"] = f"{val_loss:.4f}"
+    return val_loss
+
+
+class _EarlyStopping:
+    """With ``patience``: the best monitored loss so far, its step and parameters, and the checks since."""
+
+    def __init__(self, patience: int | None) -> None:
+        self.patience = patience
+        self.best: tuple[float, int, dict[str, float]] | None = None
+        self.checks_since_best = 0
+
+    def out_of_patience(
+        self, monitored: float | None, step: int, before: dict[str, float] | None, model: Module
+    ) -> bool:
+        """Record this check; True once ``patience`` checks in a row brought no better loss.
+
+        ``before`` holds the parameters the loss was measured with (the step has changed them
+        since); without it the model's current ones are kept.
+        """
+        if self.patience is None or monitored is None:
+            return False
+        if self.best is None or monitored < self.best[0]:
+            self.best = (monitored, step, before if before is not None else model.state_dict())
+            self.checks_since_best = 0
+            return False
+        self.checks_since_best += 1
+        return self.checks_since_best >= self.patience
+
+
+def _finish_history(
+    history: History, stopping: _EarlyStopping, training: Training, X: Sequence[Any], y: Sequence[Any]
+) -> None:
+    """After the loop: back to the best parameters if training stopped early, then the final loss
+    (with the L2 penalty, as trained) and accuracy over the whole training set."""
+    best = stopping.best
     if history.stopped_early and best is not None:
-        model.load_state_dict(best[2])
+        training.model.load_state_dict(best[2])
         history.best_step = best[1]
-    history.final_loss, history.final_accuracy = _evaluate(model, X, y, loss_fn, accuracy_fn)
-    if l2:
+    history.final_loss, history.final_accuracy = _evaluate(training.model, X, y, training.loss_fn, training.accuracy_fn)
+    if training.l2:
         with no_grad():
-            history.final_loss += losses_module.l2(params, l2).data
-    return history
+            history.final_loss += losses_module.l2(training.params, training.l2).data
 
 
 def _compiled_gradients() -> Gradients:
@@ -293,63 +390,10 @@ def _progress_bar() -> Any:
     return auto_bar
 
 
-StepResult = tuple[float, Union[float, None], Union[dict[str, float], None]]
-#: Fills the parameters' ``.grad`` for one batch, returns (loss, outputs): eager, or compiled replay.
-Gradients = Callable[["Training", list[Any], list[Any], int], tuple[float, list[Any]]]
-
-
-class Training(NamedTuple):
-    """What every step of one ``fit`` shares: the model, its loss, and how it learns."""
-
-    model: Module
-    loss_fn: LossFn
-    accuracy_fn: Accuracy | None
-    params: list[Value]
-    l2: float
-    optimizer: Optimizer
-
-    def batch_loss(self, outputs: list[Any], targets: Sequence[Any]) -> Value:
-        """The loss of a batch's outputs, plus the L2 penalty."""
-        data_loss = _loss_value(self.loss_fn, outputs, targets)
-        return data_loss + losses_module.l2(self.params, self.l2) if self.l2 else data_loss
-
-    def step(
-        self, gradients: Gradients, inputs: list[Any], targets: list[Any], step: int, snapshot: bool
-    ) -> StepResult:
-        """One optimizer step on one batch: (loss, batch accuracy, parameters before the step if ``snapshot``).
-
-        The training loss describes the parameters before this step, so they are kept first.
-        """
-        loss, outputs = gradients(self, inputs, targets, step)
-        before = self.model.state_dict() if snapshot else None
-        self.optimizer.step()
-        accuracy = self.accuracy_fn(outputs, targets) if self.accuracy_fn is not None else None
-        return loss, accuracy, before
-
-
-def refuse_divergence(loss: float, step: int) -> None:
-    """Stop at a non-finite loss, before it reaches the parameters."""
-    if not math.isfinite(loss):
-        raise FloatingPointError(
-            f"fit: the loss became {loss} at step {step}; training diverged -- lower the learning rate"
-        )
-
-
-def eager_gradients(training: Training, inputs: list[Any], targets: list[Any], step: int) -> tuple[float, list[Any]]:
-    """Forward, loss and backward with the engine; the graph is freed when this returns."""
-    with enable_grad():  # training records even inside an enclosing no_grad (never a silent no-op)
-        outputs = [training.model(x) for x in inputs]
-        total = training.batch_loss(outputs, targets)
-    refuse_divergence(total.data, step)
-    training.optimizer.zero_grad()
-    total.backward()
-    return total.data, outputs
-
-
 def _evaluate(
     model: Module, X: Sequence[Any], y: Sequence[Any], loss_fn: LossFn, accuracy_fn: Accuracy | None
 ) -> tuple[float, float | None]:
     with no_grad():
         outputs = [model(x) for x in X]
-        value = _loss_value(loss_fn, outputs, y).data
+        value = loss_value(loss_fn, outputs, y).data
     return value, (accuracy_fn(outputs, y) if accuracy_fn is not None else None)

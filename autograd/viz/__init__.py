@@ -2,7 +2,8 @@
 
 * ``draw``        -- ``draw``, ``Graph`` and the shared preparation of a drawing;
 * ``structure``, ``fit``, ``bundles`` -- what is drawn: nodes, scopes, folding, bundled edges;
-* ``dot_writer``, ``text`` -- the DOT text and its labels (every user string escaped);
+* ``dot_writer``, ``dot_nodes``, ``text`` -- the DOT text, its node statements and labels (every user
+  string escaped);
 * ``render``, ``svg_markup`` -- DOT in, SVG out, through any renderer, normalised in one place;
 * ``player``, ``player_text``, ``svg_slots``, ``page`` -- ``draw_backward`` and HTML pages.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..core import Value
-from .dot_writer import OP_HEIGHT, DrawOptions, _Writer, op_width
+from .dot_nodes import OP_HEIGHT, DotWriter, DrawOptions, op_width
 from .structure import Structure
 from .text import counted_names
 
@@ -38,7 +38,7 @@ class Choice:
 
 def estimate_size(structure: Structure, options: DrawOptions) -> tuple[float, float]:
     """(width, height) in points of ``structure`` drawn with ``options.rankdir``, roughly."""
-    writer = _Writer(structure, options, None, set(), None, None)
+    writer = DotWriter(structure, options, None, set(), None, None)
 
     size: dict[str, tuple[float, float]] = {}
     for n, v in enumerate(structure.values):

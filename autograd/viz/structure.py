@@ -85,6 +85,25 @@ def _same_number(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
+def _consumers(order: list[Value]) -> dict[Value, list[Value]]:
+    """Who uses each Value, in graph order (the graph itself only knows its parents)."""
+    consumers: dict[Value, list[Value]] = {}
+    for v in order:
+        for p in v.parents:
+            consumers.setdefault(p, []).append(v)
+    return consumers
+
+
+def _vanishing_zero_terms(order: list[Value], consumers: dict[Value, list[Value]], root: Value) -> set[Value]:
+    """Unnamed ``x * 0`` nodes that are only ever added: a plain-number start such as ``h = 0.0``."""
+    vanished: set[Value] = set()
+    for v in order:
+        zero_term = v.label is None and _constant_op(v, ("mul",), 0.0) and v.data == 0.0 and v is not root
+        if zero_term and all(_additive(c) for c in consumers.get(v, ())):
+            vanished.add(v)
+    return vanished
+
+
 @dataclass
 class Edge:
     """A drawn edge ``source -> target``; ``child`` and ``index`` say which argument it is (for labels)."""
@@ -118,22 +137,44 @@ class Structure:
         self.root = root
         order = topological_order(root)
         self.order = order
-        consumers: dict[Value, list[Value]] = {}
-        for v in order:
-            for p in v.parents:
-                consumers.setdefault(p, []).append(v)
-        self.consumers = consumers
+        self.consumers = _consumers(order)
 
         # Plain-number artefacts: zero terms that are only added, and identities.
-        self.vanished: set[Value] = set()
-        for v in order:
-            zero_term = v.label is None and _constant_op(v, ("mul",), 0.0) and v.data == 0.0 and v is not root
-            if zero_term and all(_additive(c) for c in consumers.get(v, ())):
-                self.vanished.add(v)
+        self.vanished: set[Value] = _vanishing_zero_terms(order, self.consumers, root)
         self.representative: dict[Value, Value] = {}
         self.shown_label: dict[Value, str | None] = {}
         self.arguments: dict[Value, list[int]] = {}  # drawn argument positions of each computed value
-        for v in order:
+        self._fold_identities()
+        drawn = [v for v in order if self.representative.get(v) is v]
+        self.drawn = drawn
+
+        # Roles and places.
+        self.output = self.representative[root]
+        self.parameters = {v for v in drawn if not v.parents and self._is_parameter(v, params)}
+        self.place: dict[Value, Steps] = self._places()
+        self.depth = max((len(s) for s in self.place.values()), default=0)
+
+        # Collapse and ids.
+        self.collapse = collapse
+        self.values: list[Value] = []
+        self.boxes: dict[Steps, Box] = {}
+        self.box_of: dict[Value, Box] = {}
+        self.node_of: dict[Value, str] = {}
+        self._number_nodes()
+        self.edges = self._edges()
+        ops = sum(1 for v in self.values if v.parents)
+        self.node_count = len(self.values) + ops + len(self.boxes)
+
+    # ------------------------------------------------------------------ building
+
+    def _fold_identities(self) -> None:
+        """Give every kept Value its representative: itself, or the input it merely repeats.
+
+        In graph order, so an identity of an identity lands on the first input; a later name
+        moves onto the representative's box. Fills ``representative``, ``shown_label`` and
+        ``arguments``.
+        """
+        for v in self.order:
             if v in self.vanished:
                 continue
             kept = [i for i, p in enumerate(v.parents) if p not in self.vanished]
@@ -147,34 +188,28 @@ class Structure:
             self.representative[v] = v
             self.shown_label[v] = v.label
             self.arguments[v] = kept
-        drawn = [v for v in order if self.representative.get(v) is v]
-        self.drawn = drawn
 
-        # Roles and places.
-        self.output = self.representative[root]
-        self.parameters = {v for v in drawn if not v.parents and self._is_parameter(v, params)}
-        own_place: dict[Value, Steps] = {}
+    def _places(self) -> dict[Value, Steps]:
+        """The cluster each drawn Value sits in: its own scope's, but a parameter's is the
+        innermost cluster holding all of its uses (a neuron's weights inside the neuron)."""
         scope_steps: dict[int, Steps] = {}
         module_cache: dict[str, Steps] = {}
-        for v in drawn:
-            own_place[v] = self._own_steps(v, scope_steps, module_cache)
-        self.place: dict[Value, Steps] = {}
-        for v in drawn:
-            self.place[v] = own_place[v]
-        for v in drawn:
+        place = {v: self._own_steps(v, scope_steps, module_cache) for v in self.drawn}
+        for v in self.drawn:
             if v in self.parameters:
-                uses = [self.place[self.representative[c]] for c in consumers.get(v, ()) if c in self.representative]
+                uses = [place[self.representative[c]] for c in self.consumers.get(v, ()) if c in self.representative]
                 if uses:
-                    self.place[v] = _common_prefix(uses)
-        self.depth = max((len(s) for s in self.place.values()), default=0)
+                    place[v] = _common_prefix(uses)
+        return place
 
-        # Collapse and ids.
-        self.collapse = collapse
-        self.values: list[Value] = []
-        self.boxes: dict[Steps, Box] = {}
-        self.box_of: dict[Value, Box] = {}
-        self.node_of: dict[Value, str] = {}
-        for v in drawn:
+    def _number_nodes(self) -> None:
+        """Fold the values of clusters at depth ``collapse`` into boxes and number the rest ``v0, v1, ...``.
+
+        A named input stays in sight, one cluster up. A folded identity takes its input's id.
+        Fills ``values``, ``boxes``, ``box_of`` and ``node_of``.
+        """
+        collapse = self.collapse
+        for v in self.drawn:
             steps = self.place[v]
             if collapse is not None and len(steps) >= collapse and self._named_input(v):
                 steps = self.place[v] = steps[: collapse - 1]  # the reader's named inputs stay in sight
@@ -189,13 +224,10 @@ class Structure:
             else:
                 self.node_of[v] = f"v{len(self.values)}"
                 self.values.append(v)
-        for v in order:
+        for v in self.order:
             merged_into = self.representative.get(v)
             if merged_into is not None and merged_into is not v:
                 self.node_of[v] = self.node_of[merged_into]
-        self.edges = self._edges()
-        ops = sum(1 for v in self.values if v.parents)
-        self.node_count = len(self.values) + ops + len(self.boxes)
 
     # ------------------------------------------------------------------ helpers
 
