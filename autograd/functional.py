@@ -94,7 +94,7 @@ def _value_and_grad(f: Callable[..., Any], argnums: Argnums, where: str) -> Call
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> tuple[Any, Any]:
-        with transform_level() as level:
+        with transform_level(where) as level:
             nested = level > 1
             out, variables = _call(f, nums, args, where)
             grads = gradients(out, variables, create_graph=nested)
@@ -136,7 +136,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> Any:
-        with transform_level() as level:
+        with transform_level(where) as level:
             nested = level > 1
             chosen = checks.chosen_argnums(nums, len(args), where)
             variables = [_variable(args[i], i, where) for i in chosen]
@@ -172,7 +172,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[.
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> list[list[Any]]:
-        with transform_level() as level:
+        with transform_level(where) as level:
             nested = level > 1
             out, variables = _call(f, tuple(range(len(args))) if nums is None else nums, args, where)
             first = gradients(out, variables, create_graph=True)

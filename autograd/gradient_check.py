@@ -175,7 +175,7 @@ class _Tolerances:
     legend: str  # the line under a failure table's title: the tolerances it was judged by
 
 
-@transform_level()  # a transform: records inside no_grad, and a grad(f) it checks stays differentiable
+@transform_level("gradcheck")  # a transform: records inside no_grad, and a grad(f) it checks stays differentiable
 def gradcheck(
     f: Callable[..., Any],
     *inputs: float | Value,

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..core import Value, ops
 from ..core.ops import FloatMath, Op
+from ..core.value import Traced
 from .nary_code import SUM_IS_SEQUENTIAL, WRITTEN_OUT, dot_source, sum_source
 from .seeded import NotLoopable, columns, seeded_source
 from .source import (
@@ -71,6 +72,7 @@ class Tape:
     guards: list[Guard]
     hints: dict[int, str] = field(default_factory=dict)  # id -> preferred variable name
     numbers: set[int] = field(default_factory=set)  # inputs the eager call passes as floats (``_nary_code``)
+    sources: dict[int, Value] = field(default_factory=dict)  # id of a traced x.detach() -> x
 
 
 @dataclass
@@ -175,7 +177,9 @@ def generate(tape: Tape, seeded: bool = False) -> Generated:
     if inputs:
         lines.append(f"{', '.join(inputs)}, = _inputs")
     for node in tape.order:
-        if node._parents or id(node) in tape.constants or id(node) in w.names:
+        # Captured: every Value made before the call (a parameter, or an intermediate such as
+        # ``w * 3.0`` computed outside), read from its ``.data`` at each call as the eager call reads it.
+        if type(node) is Traced or id(node) in tape.constants or id(node) in w.names:
             continue
         var = w.name(node, f"p{len(w.captured)}")
         w.leaf_globals[id(node)] = w.bind("leaf", node)
@@ -183,13 +187,17 @@ def generate(tape: Tape, seeded: bool = False) -> Generated:
             lines.append(f"{var} = {w.leaf_globals[id(node)]}.data")
         w.captured.append(node)
     if seeded:
-        if tape.guards or tape.aux or tape.wanted or not w.captured:
-            raise NotLoopable("guards, aux values, input gradients or no parameters")
+        if tape.guards or tape.aux or tape.wanted or tape.sources or not w.captured:
+            raise NotLoopable("guards, aux values, input gradients, detach() or no parameters")
+        if any(leaf._parents for leaf in w.captured):
+            raise NotLoopable("a captured Value has parents")
         w.invariant = [w.names[id(leaf)] for leaf in w.captured]
     lines.append("# forward")
-    for k, node in enumerate(n for n in tape.order if n._parents):
+    made = (n for n in tape.order if type(n) is Traced and (n._parents or id(n) in tape.sources))
+    for k, node in enumerate(made):
         var = w.name(node, f"v{k}")
-        lines.append(f"{var} = {_forward(w, node)}")
+        of = tape.sources.get(id(node))  # a detach() is its source's number, recomputed
+        lines.append(f"{var} = {_forward(w, node) if of is None else render(w.ref(of))}")
     for i, guard in enumerate(tape.guards):
         test = _guard_test(w, guard)
         if test is not None:
@@ -272,7 +280,7 @@ def _backward(w: _Writer, seeded: bool = False) -> str:
         key = id(node)
         if key not in adjoint and key in pending:
             adjoint[key] = f"{w.names[key]}_bar"
-            lines.append(f"{adjoint[key]} = {_total(w, pending.pop(key))}")
+            lines.extend(_chunked(adjoint[key], _total(w, pending.pop(key))))
         return adjoint.get(key)
 
     if id(tape.output) in needed:
@@ -299,8 +307,21 @@ def _backward(w: _Writer, seeded: bool = False) -> str:
     return "".join(f"{settle(tape.inputs[i]) or '0.0'}, " for i in tape.wanted)
 
 
-def _total(w: _Writer, terms: list[tuple[str, str, str | None]]) -> str:
-    """Source for the sum of ``terms``, each ``(text, adjoint, factor)``; factor None if not a product.
+#: At most this many terms in one ``+`` chain: CPython's compiler recurses once per ``+`` of a chain
+#: (a RecursionError near 3,000), so longer sums are continued in further statements.
+CHAIN = 200
+
+
+def _chunked(name: str, parts: list[str]) -> list[str]:
+    """``name = p0 + p1 + ...`` as statements of at most ``CHAIN`` terms: the same additions, left to right."""
+    lines = [f"{name} = {' + '.join(parts[:CHAIN])}"]
+    for start in range(CHAIN, len(parts), CHAIN):
+        lines.append(f"{name} = {name} + {' + '.join(parts[start : start + CHAIN])}")
+    return lines
+
+
+def _total(w: _Writer, terms: list[tuple[str, str, str | None]]) -> list[str]:
+    """The sum of ``terms`` as the parts of a ``+`` chain; each ``(text, adjoint, factor)``, factor None if no product.
 
     Many products become ``sum(map(mul, gs, ds), start)`` over tuples the writer shares
     (every weight of a neuron reuses that neuron's tuple of adjoints over the batch). A
@@ -315,15 +336,15 @@ def _total(w: _Writer, terms: list[tuple[str, str, str | None]]) -> str:
     if len(rest) > WRITTEN_OUT and SUM_IS_SEQUENTIAL and all(factor is not None for _, _, factor in rest):
         adjoints = w.pack([g for _, g, _ in rest])
         factors = w.pack([str(factor) for _, _, factor in rest])
-        start = _chain(terms[:lead]) if lead else "0.0"
-        return f"_sum(map(_mul, {adjoints}, {factors}), {start})"
+        start = " + ".join(_chain(terms[:lead])) if lead else "0.0"
+        return [f"_sum(map(_mul, {adjoints}, {factors}), {start})"]
     return _chain(terms)
 
 
-def _chain(terms: list[tuple[str, str, str | None]]) -> str:
+def _chain(terms: list[tuple[str, str, str | None]]) -> list[str]:
     if len(terms) == 1:
-        return terms[0][0]
-    return " + ".join(text if " if " not in text else f"({text})" for text, _, _ in terms)
+        return [terms[0][0]]
+    return [text if " if " not in text else f"({text})" for text, _, _ in terms]
 
 
 def _terms(w: _Writer, node: Value, g: str) -> list[tuple[Value, str, str | None]]:

@@ -59,6 +59,7 @@ from typing import Any, Callable, Sequence
 
 from ..core import Value, topological_order
 from ..core import checks as _checks
+from ..core.value import constant, traced_input
 from .codegen import Generated, GuardFailed, Tape, generate
 from .seeded import NotLoopable
 from .tracing import CompileError, recording
@@ -79,8 +80,9 @@ def _flatten(arg: Any, where: str, out: list[float]) -> Any:
             out.extend(arg)
             return (None,) * len(arg)
         return tuple(_flatten(item, f"{where}[{i}]", out) for i, item in enumerate(arg))
-    if isinstance(arg, (int, float)) and not isinstance(arg, bool):
-        out.append(float(arg))
+    number = constant(arg)  # an int, a Fraction, a numpy scalar: as Value() converts it
+    if number is not None:
+        out.append(number)
         return None
     raise TypeError(
         f"jit: argument {where} is a {type(arg).__name__}; compiled functions take numbers or lists of "
@@ -212,7 +214,7 @@ class Compiled:
                 continue
             flat: list[float] = []
             shape = _flatten(arg, str(i), flat)
-            leaves = [Value(x) for x in flat]
+            leaves = [traced_input(x) for x in flat]
             if shape is None and i < len(self._names):
                 hints[id(leaves[0])] = self._names[i]  # a scalar argument keeps its parameter's name
             if i in chosen:
@@ -293,7 +295,7 @@ class Example:
         started = time.perf_counter()
         flat: list[float] = []
         self.shape = _flatten(example, "0", flat)
-        leaves = [Value(x) for x in flat]
+        leaves = [traced_input(x) for x in flat]
         with recording() as record:
             output = f(_rebuild(self.shape, iter(leaves)))
         self.listed = isinstance(output, (list, tuple)) and len(output) == 1  # a layer's list of one output
@@ -357,19 +359,44 @@ def _tape(
     output: Value, aux: list[Value], inputs: list[Value], wanted: list[int], record: Any, hints: Any, numbers: set[int]
 ) -> Tape:
     backward = [node for node in topological_order(output) if node._parents]
-    order: list[Value] = []
-    seen: set[int] = set()
-    for root in [output, *aux, *(g.left for g in record.guards), *(g.right for g in record.guards)]:
-        if root.__class__ is not Value or id(root) in seen:
-            continue
-        for node in topological_order(root):
-            if id(node) not in seen:
-                seen.add(id(node))
-                order.append(node)
+    roots = [output, *aux, *(g.left for g in record.guards), *(g.right for g in record.guards)]
+    order = _forward_order(roots, record.sources)
     for node in order:
         if node._extra is not None and node._extra.get("hooks"):
             raise CompileError("jit: a traced node has a backward hook; hooks run only in the eager engine")
-    return Tape(output, aux, order, backward, inputs, wanted, dict(record.made), record.guards, hints, numbers)
+    made = dict(record.made)
+    return Tape(output, aux, order, backward, inputs, wanted, made, record.guards, hints, numbers, record.sources)
+
+
+def _forward_order(roots: list[Any], sources: dict[int, Value]) -> list[Value]:
+    """Every node the roots depend on, inputs first, without recursion; ``x.detach()`` depends on ``x``.
+
+    A detached value is a leaf to the engine's sweep (no gradient passes), but the replay
+    computes it from its source, so the source comes first here.
+    """
+    order: list[Value] = []
+    seen: set[int] = set()
+
+    def before(node: Value) -> Any:
+        source = sources.get(id(node))
+        return iter(node._parents if source is None else (source,))
+
+    for root in roots:
+        if root.__class__ is not Value or id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, before(root))]
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append((parent, before(parent)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
 
 
 def jit(

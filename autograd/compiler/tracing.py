@@ -1,14 +1,19 @@
 """Tracing: run a function on Values once and record what a replay must reproduce.
 
-While ``recording()`` is open, the ``Value`` methods through which data reaches Python
-control flow report to the recorder: the comparisons (``x > 0``), ``float(x)`` and reads
-of ``x.data`` from code outside the engine. Each report becomes a *guard*: the replay is
-valid only while that comparison gives the same answer, or that read the same number.
-It also notes which leaves were made during the call (constants of the function, not
-inputs) and refuses what a replay cannot reproduce (``no_grad`` inside, backward hooks).
+Tracing is a mode of the engine, held in the same per-context ``State`` as ``no_grad`` and
+``scope`` (``core.modes.tracing``): nothing is patched, and other threads and async tasks
+keep computing eagerly while one traces. In the tracing context:
 
-The patches are on the ``Value`` class and so process-wide for the duration of one trace:
-trace in one thread at a time.
+* every node made is a ``core.value.Traced``, whose number is watched: a read of ``.data``
+  from outside the engine's core is reported here, as are ``float(x)`` (so ``math.*``),
+  ``x.item()``, ``repr``/``str`` and order comparisons (``x > 0``) of any Value. Each report
+  becomes a *guard*: the replay is valid only while that comparison gives the same answer,
+  or that read the same number.
+* leaves made by ``Value(...)`` are constants of the function; ``x.detach()`` is recorded
+  as an op of the trace (the replay recomputes it from the current inputs, with no gradient).
+* what a replay cannot reproduce is refused with ``CompileError`` naming the call:
+  ``no_grad()``, ``backward()``, float ``gradients()``, the function transforms (``grad``,
+  ``value_and_grad``, ``hessian``, ``jacobian``, ``gradcheck``): their numbers would be frozen.
 """
 
 from __future__ import annotations
@@ -17,16 +22,18 @@ import contextlib
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
-from .. import core as engine
 from ..core import Value
+from ..core.modes import STATE, Tracer, tracing
+from ..core.value import Traced
 
 # The engine is the whole autograd package (this file's grandparent), subpackages included.
 _ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _ENGINE_TREE = _ENGINE_DIR + os.sep
 _USER_TREE = os.path.join(_ENGINE_DIR, "testing") + os.sep  # test helpers count as user code
-_COMPARISONS = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
+# Reads of ``.data`` from here are the engine computing ops on the node, not a number leaving it.
+_CORE_TREE = os.path.join(_ENGINE_DIR, "core") + os.sep
 
 
 class CompileError(Exception):
@@ -44,16 +51,9 @@ class Guard:
     place: str  # file:line of the code that asked
 
 
-@dataclass
-class Recording:
-    guards: list[Guard] = field(default_factory=list)
-    made: dict[int, Value] = field(default_factory=dict)  # leaves made during the call, by id
-
-
-_ACTIVE: list[Recording] = []
-
-
+_CONTEXTLIB = os.path.abspath(contextlib.__file__)  # a ``with`` of ours passes through it
 _IN_ENGINE: dict[str, bool] = {}
+_IN_CORE: dict[str, bool] = {}
 
 
 def _in_engine(filename: str) -> bool:
@@ -61,13 +61,17 @@ def _in_engine(filename: str) -> bool:
     known = _IN_ENGINE.get(filename)
     if known is None:
         path = os.path.abspath(filename)
-        known = _IN_ENGINE[filename] = path.startswith(_ENGINE_TREE) and not path.startswith(_USER_TREE)
+        ours = path.startswith(_ENGINE_TREE) and not path.startswith(_USER_TREE)
+        known = _IN_ENGINE[filename] = ours or path == _CONTEXTLIB
     return known
 
 
-def _outside_engine(depth: int) -> bool:
-    """True if the caller ``depth`` frames up is user code, not the engine reading its own nodes."""
-    return not _in_engine(sys._getframe(depth + 1).f_code.co_filename)
+def _in_core(filename: str) -> bool:
+    """Is this file one of ``autograd/core``'s modules (the ops, the nodes, the sweep)?"""
+    known = _IN_CORE.get(filename)
+    if known is None:
+        known = _IN_CORE[filename] = os.path.abspath(filename).startswith(_CORE_TREE)
+    return known
 
 
 def _place(depth: int) -> str:
@@ -78,61 +82,44 @@ def _place(depth: int) -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-def _comparison(name: str, symbol: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    def compare(self: Value, other: Any) -> Any:
-        result = original(self, other)
-        if result is not NotImplemented and _ACTIVE:
-            right = other if other.__class__ is Value else float(other)
-            _ACTIVE[-1].guards.append(Guard(self, symbol, right, result, _place(1)))
-        return result
+@dataclass
+class Recording(Tracer):
+    """What one trace saw: guards, the leaves made during the call, and detached values."""
 
-    compare.__name__ = name
-    return compare
+    guards: list[Guard] = field(default_factory=list)
+    made: dict[int, Value] = field(default_factory=dict)  # leaves made during the call, by id
+    sources: dict[int, Value] = field(default_factory=dict)  # id of x.detach()'s result -> x
+
+    def leaf(self, value: Any) -> None:
+        self.made[id(value)] = value
+
+    def read(self, value: Any, number: float, depth: int) -> None:
+        if depth and _in_core(sys._getframe(depth).f_code.co_filename):
+            return  # the engine computing an op on the node
+        self.guards.append(Guard(value, "==", None, number, _place(1)))
+
+    def compared(self, left: Any, symbol: str, right: Any, result: bool) -> None:
+        right = right if right.__class__ is Value else float(right)
+        self.guards.append(Guard(left, symbol, right, result, _place(1)))
+
+    def detached(self, out: Any, source: Any) -> None:
+        self.made.pop(id(out), None)
+        out.__class__ = Traced  # its number changes with the inputs, so reads of it are guarded
+        self.sources[id(out)] = source
+
+    def refuse(self, what: str) -> None:
+        raise CompileError(
+            f"jit: {what} at {_place(1)} inside a compiled function: its numbers would be frozen at "
+            "their traced values in every replay. Compute it outside the compiled function and pass the "
+            "result in as an argument (or compile the function it transforms)."
+        )
 
 
 @contextlib.contextmanager
 def recording() -> Iterator[Recording]:
-    """Patch ``Value`` so the trace sees every way its data reaches Python; undo on exit."""
-    if _ACTIVE:
+    """Record this context's computation (and only this context's) until the block ends."""
+    if STATE.get().trace is not None:
         raise CompileError("a compiled function was called while another one was being traced; compile the outer one")
     record = Recording()
-    slot = Value.__dict__["data"]
-    saved = {name: Value.__dict__[name] for name in (*_COMPARISONS, "__float__", "__init__", "data")}
-    original_init = Value.__init__
-
-    def read_data(self: Value) -> float:
-        value: float = slot.__get__(self, Value)
-        if _outside_engine(1):
-            record.guards.append(Guard(self, "==", None, value, _place(1)))
-        return value
-
-    def as_float(self: Value) -> float:
-        value: float = slot.__get__(self, Value)
-        record.guards.append(Guard(self, "==", None, value, _place(1)))
-        return value
-
-    def init(self: Value, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        record.made[id(self)] = self
-
-    patches: dict[str, Any] = {name: _comparison(name, symbol, saved[name]) for name, symbol in _COMPARISONS.items()}
-    patches.update(__float__=as_float, __init__=init, data=property(read_data, slot.__set__))
-    _ACTIVE.append(record)
-    old_no_grad = engine.no_grad.__enter__
-    engine.no_grad.__enter__ = _refuse_no_grad  # type: ignore[method-assign]
-    try:
-        for name, patch in patches.items():
-            setattr(Value, name, patch)
+    with tracing(record):
         yield record
-    finally:
-        for name, original in saved.items():
-            setattr(Value, name, original)
-        engine.no_grad.__enter__ = old_no_grad  # type: ignore[method-assign]
-        _ACTIVE.pop()
-
-
-def _refuse_no_grad(self: Any) -> None:
-    raise CompileError(
-        f"no_grad() at {_place(1)} inside a compiled function: values made there would be frozen at "
-        "their traced numbers. Compute them outside and pass them in as arguments."
-    )

@@ -41,6 +41,33 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 NO_GRAD = 1
 ANOMALY = 2
+TRACING = 4  # a jit trace is recording this context's computation (``State.trace``)
+
+
+class Tracer:
+    """What a trace (``compiler.tracing.Recording``) is told while it records, in its own context only.
+
+    The engine calls these where a number leaves it or a value appears; the base does nothing.
+    Node creation never calls them: a traced node is made as a ``value.Traced`` instead.
+    """
+
+    def leaf(self, value: Any) -> None:
+        """``Value(...)`` made a leaf (a constant of the traced function)."""
+
+    def read(self, value: Any, number: float, depth: int) -> None:
+        """A number of ``value`` reached Python (``float``, ``item``, ``repr``, ``.data``).
+
+        ``depth``: how many frames up the reader is (0: always a read of the user's).
+        """
+
+    def compared(self, left: Any, symbol: str, right: Any, result: bool) -> None:
+        """An order comparison of ``left`` gave ``result``."""
+
+    def detached(self, out: Any, source: Any) -> None:
+        """``source.detach()`` made ``out``."""
+
+    def refuse(self, what: str) -> None:
+        """``what`` cannot be replayed: raise."""
 
 
 class Scope:
@@ -83,12 +110,13 @@ class State:
     meets this State (in a copied context) takes as its own starting scope.
     """
 
-    __slots__ = ("bound", "mode", "scope", "thread")
+    __slots__ = ("bound", "mode", "scope", "thread", "trace")
 
-    def __init__(self, mode: int, scope: Scope | None, thread: int | None) -> None:
+    def __init__(self, mode: int, scope: Scope | None, thread: int | None, trace: Tracer | None = None) -> None:
         self.mode = mode
         self.scope = self.bound = scope
         self.thread = thread
+        self.trace = trace  # the jit trace recording this context, if any (mode has TRACING)
 
 
 # The default is shared by every context but never rewritten: no thread owns it (B039's worry).
@@ -105,7 +133,7 @@ def owned_state() -> State:
     state = STATE.get()
     if state.thread != get_ident():
         # Not state.scope: the owner may be inside a module call right now, which is not ours.
-        state = State(state.mode, state.bound, get_ident())
+        state = State(state.mode, state.bound, get_ident(), state.trace)
         STATE.set(state)  # for the rest of this context, like a thread's first no_grad()
     return state
 
@@ -132,7 +160,7 @@ def scope(label: str, *, key: object = None) -> Iterator[Scope]:
     """
     state = STATE.get()
     opened = Scope(label, _scope_here(state), key)
-    token = STATE.set(State(state.mode, opened, get_ident()))
+    token = STATE.set(State(state.mode, opened, get_ident(), state.trace))
     try:
         yield opened
     finally:
@@ -140,8 +168,30 @@ def scope(label: str, *, key: object = None) -> Iterator[Scope]:
 
 
 @contextlib.contextmanager
-def transform_level() -> Iterator[int]:
+def tracing(tracer: Tracer) -> Iterator[None]:
+    """Record this context's computation into ``tracer`` (a jit trace); other threads and tasks are untouched.
+
+    The trace records as a transform does, even inside an enclosing ``no_grad``.
+    """
+    state = STATE.get()
+    token = STATE.set(State((state.mode | TRACING) & ~NO_GRAD, _scope_here(state), get_ident(), tracer))
+    try:
+        yield
+    finally:
+        STATE.reset(token)
+
+
+def refuse_in_trace(what: str) -> None:
+    """Raise (through the trace) if this context is being traced: ``what`` would be frozen in the replay."""
+    trace = STATE.get().trace
+    if trace is not None:
+        trace.refuse(what)
+
+
+@contextlib.contextmanager
+def transform_level(where: str = "a function transform") -> Iterator[int]:
     """One level deeper for a transform's own work, recording even inside ``no_grad`` (as JAX)."""
+    refuse_in_trace(f"{where}()")
     level = LEVEL.get() + 1
     token = LEVEL.set(level)
     try:
@@ -167,8 +217,10 @@ class _ModeSwitch:
 
     def __enter__(self) -> None:
         state = STATE.get()
+        if self._set & NO_GRAD and state.trace is not None:
+            state.trace.refuse("no_grad()")
         mode = (state.mode | self._set) & ~self._clear
-        self._tokens.append(STATE.set(State(mode, _scope_here(state), get_ident())))
+        self._tokens.append(STATE.set(State(mode, _scope_here(state), get_ident(), state.trace)))
 
     def __exit__(self, *exc: object) -> None:
         STATE.reset(self._tokens.pop())

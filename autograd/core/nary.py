@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from . import ops
-from .value import Operand, Value, constant, node
+from .value import Operand, Traced, Value, constant, node
 
 __all__ = ["dot", "logsumexp", "max", "sum"]
 
@@ -64,6 +64,8 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0
             raise TypeError(f"autograd.dot: bias is a {type(bias).__name__}, expected a Value or a number")
         tail, start = (), b
     w_types, x_types = set(map(type, ws)), set(map(type, xs))
+    if Traced in w_types or Traced in x_types:  # inside a jit trace: a traced node is a Value here
+        w_types, x_types = _as_values(w_types), _as_values(x_types)
     # Layouts built with tuple.__new__: a NamedTuple's own __new__ is a Python function that
     # costs ~120 ns more, once per neuron per sample.
     if w_types == _JUST_VALUE:
@@ -92,6 +94,10 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0
         if floats is not None:
             return dot(floats, xs, bias)
     return _dot_mixed(ws, xs, tail, start)
+
+
+def _as_values(types: set[type]) -> set[type]:
+    return {Value if t is Traced else t for t in types}
 
 
 def _plain_numbers(items: Sequence[Operand]) -> list[float] | None:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 from . import ieee as _ieee
 from . import ops
-from .modes import ANOMALY, STATE
+from .modes import ANOMALY, STATE, refuse_in_trace
 from .ops import FloatMath
 from .value import Number, Value, anomaly_message, constant
 
@@ -281,6 +281,7 @@ def backward_steps(root: Value, seed: Number = 1.0) -> Iterator[BackwardStep]:
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps(): root must be a Value, got {type(root).__name__}")
+    refuse_in_trace("backward_steps()")
     start = constant(seed)
     if start is None:
         raise TypeError(f"backward_steps(seed=...) takes a number, got {type(seed).__name__}")
@@ -293,6 +294,7 @@ def backward(root: Value, grad: Number, create_graph: bool) -> None:
     seed = constant(grad)
     if seed is None:
         raise TypeError(f"backward(grad=...) takes a number, got {type(grad).__name__}")
+    refuse_in_trace("backward()")  # its .grad would be numbers frozen at the traced ones
     for node, g in adjoints(root, seed, create_graph).items():
         if g.__class__ is Value:
             extra = node.extra()
@@ -314,6 +316,8 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"gradients(): inputs[{i}] is a {type(x).__name__}, expected a Value")
+    if not create_graph:
+        refuse_in_trace("gradients() (float gradients; create_graph=True gives traceable Values)")
     adj = adjoints(output, 1.0, create_graph)
     if not create_graph:
         return [adj.get(x, 0.0) for x in inputs]
@@ -326,6 +330,7 @@ def gradients(output: Value, inputs: Sequence[Value], create_graph: bool = False
 
 def local_derivatives(node: Value) -> tuple[float, ...]:
     """∂node/∂parent for each of ``node``'s parents, as floats (what the edges of a drawing show)."""
+    refuse_in_trace("local_derivatives()")
     return tuple(term.derivative for term in _terms(node, 1.0, create_graph=False, checked=False))
 
 

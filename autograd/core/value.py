@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 from . import ieee as _ieee
 from . import modes as _modes
 from . import ops
-from .modes import ANOMALY, NO_GRAD, STATE, Scope
+from .modes import ANOMALY, NO_GRAD, STATE, TRACING, Scope
 from .ops import Op
 
 __all__ = ["Value"]
@@ -84,6 +85,32 @@ def _reflected(op: Op) -> Callable[[Value, Number], Value]:
     return method
 
 
+def _order(symbol: str, compare: Callable[[float, float], bool]) -> Callable[[Value, Operand], bool]:
+    """An order comparison of the data (``x > 0``); inside a jit trace it is reported as a guard."""
+
+    def method(self: Value, other: Operand) -> bool:
+        o = _data_of(other)
+        if o is None:
+            return NotImplemented
+        result = compare(self.data, o)
+        trace = STATE.get().trace
+        if trace is not None:
+            trace.compared(self, symbol, other, result)
+        return result
+
+    method.__name__ = method.__qualname__ = f"__{compare.__name__}__"
+    return method
+
+
+def _read(value: Value) -> float:
+    """``value``'s number handed to Python (``float``, ``item``, ``repr``); inside a jit trace, a guard."""
+    number = value.data
+    trace = STATE.get().trace
+    if trace is not None:
+        trace.read(value, number, 0)
+    return number
+
+
 if TYPE_CHECKING:
     import weakref
 
@@ -137,8 +164,11 @@ class Value:
         state = STATE.get()
         self._scope = state.scope
         self._extra = None
-        if state.mode & ANOMALY:
-            self._remember_creation()
+        if state.mode:
+            if state.mode & ANOMALY:
+                self._remember_creation()
+            if state.trace is not None:
+                state.trace.leaf(self)
 
     # ----------------------------------------------------------------- basics
 
@@ -200,18 +230,26 @@ class Value:
 
     def item(self) -> float:
         """The data as a plain float (as ``torch.Tensor.item``)."""
-        return self.data
+        return _read(self)
 
     def detach(self) -> Value:
-        """A new leaf with the same data and label: what flows through it is cut from this graph."""
-        return Value(self.data, self.label)
+        """A new leaf with the same data and label: what flows through it is cut from this graph.
+
+        Inside a jit trace the new leaf is still computed from this value at every replay
+        (with no gradient through it), as the eager call computes it.
+        """
+        out = Value(self.data, self.label)
+        trace = STATE.get().trace
+        if trace is not None:
+            trace.detached(out, self)
+        return out
 
     def __repr__(self) -> str:
         name = f", label={self.label!r}" if self.label is not None else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{name})"
+        return f"Value(data={_read(self)!r}, grad={self.grad!r}{name})"
 
     def __float__(self) -> float:
-        return self.data
+        return _read(self)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         if self._parents:
@@ -224,21 +262,10 @@ class Value:
     # Identity semantics for == and hash (nodes go in sets and dicts); order compares data.
     __hash__ = object.__hash__
 
-    def __lt__(self, other: Operand) -> bool:
-        o = _data_of(other)
-        return NotImplemented if o is None else self.data < o
-
-    def __le__(self, other: Operand) -> bool:
-        o = _data_of(other)
-        return NotImplemented if o is None else self.data <= o
-
-    def __gt__(self, other: Operand) -> bool:
-        o = _data_of(other)
-        return NotImplemented if o is None else self.data > o
-
-    def __ge__(self, other: Operand) -> bool:
-        o = _data_of(other)
-        return NotImplemented if o is None else self.data >= o
+    __lt__ = _order("<", operator.lt)
+    __le__ = _order("<=", operator.le)
+    __gt__ = _order(">", operator.gt)
+    __ge__ = _order(">=", operator.ge)
 
     # ------------------------------------------------------------ arithmetic
     # Value (op) Value makes a binary node; a number on either side is folded into a unary
@@ -378,19 +405,61 @@ def node(data: float, parents: tuple[Value, ...], op: Op, ctx: Any) -> Value:
     out._extra = None
     mode = state.mode
     if mode:
+        if mode & TRACING:
+            out.__class__ = Traced  # type: ignore[assignment]  # reads of its number become guards
         if mode & NO_GRAD:
             out._parents = ()
             out._op = None
             out._ctx = None
             return out
-        out._op = op
-        out._remember_creation()
-        if not math.isfinite(data) and all(math.isfinite(p.data) for p in parents):
-            raise FloatingPointError(anomaly_message(out, f"produced {data} in the forward pass"))
+        if mode & ANOMALY:
+            out._op = op
+            out._remember_creation()
+            if not math.isfinite(data) and all(math.isfinite(p.data) for p in parents):
+                raise FloatingPointError(anomaly_message(out, f"produced {data} in the forward pass"))
     out._parents = parents
     out._op = op
     out._ctx = ctx
     return out
+
+
+_DATA = Value.__dict__["data"]  # the slot itself: reads through it are the engine's own
+
+
+class Traced(Value):
+    """A node made inside a jit trace (or a traced input): a ``Value`` whose number is watched.
+
+    Reads of ``.data`` from outside ``autograd/core`` (the engine computing its ops) are
+    reported to the trace of the reading context, which guards them; reads in other threads,
+    or after the trace, are plain reads. It passes for a ``Value`` everywhere
+    (``x.__class__ is Value``), so the engine's fast paths take it; only ``type(x)`` tells.
+    Made by node creation under the ``TRACING`` mode, never by patching ``Value``.
+    """
+
+    __slots__ = ()
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        return Value
+
+    @property  # type: ignore[override]
+    def data(self) -> float:
+        number: float = _DATA.__get__(self, Value)
+        trace = STATE.get().trace
+        if trace is not None:
+            trace.read(self, number, 2)
+        return number
+
+    @data.setter
+    def data(self, number: float) -> None:
+        _DATA.__set__(self, number)
+
+
+def traced_input(x: float) -> Value:
+    """A leaf for an input of a jit trace: reads of its number are guarded."""
+    leaf = Value(x)
+    leaf.__class__ = Traced  # type: ignore[assignment]
+    return leaf
 
 
 def _unary(x: Value, op: Op, ctx: Any = None) -> Value:
