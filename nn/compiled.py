@@ -14,11 +14,17 @@ The first step also runs the eager engine once and checks the looped gradients a
 for bit; a model that cannot be looped (a guard on the data, a parameter used twice per example,
 several outputs) or that disagrees is compiled whole instead: the whole batch's loss as one
 ``jit`` trace, once per batch shape and targets (the losses branch on labels in Python).
+
+The compiled step is kept for the model (``for_training``) and reused by the next
+``fit(compile=True)`` of the same model, parameters, structure, loss and L2: a weak table
+keyed by the model, so nothing is added to the model itself (nor saved or pickled with
+it), and between steps the compiled step holds no reference to the model or its ``fit``.
 """
 
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any
 
 from ..autograd import Value
@@ -26,7 +32,26 @@ from ..autograd.compiler.compiled import Compiled, Example, NotLoopable, jit
 from .optim import Optimizer
 from .step import Training, refuse_divergence
 
-__all__ = ["CompiledGradients"]
+__all__ = ["CompiledGradients", "for_training"]
+
+# model -> (what the compiled step was made for, the compiled step); see ``for_training``.
+_KEPT: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], CompiledGradients]] = weakref.WeakKeyDictionary()
+
+
+def for_training(training: Training) -> CompiledGradients:
+    """The compiled step of an earlier ``fit`` of this model if it was made for the same training, else a new one.
+
+    The same means: the same parameters (identities, in order), the same structure (the
+    model's repr), the same loss function and L2 factor. The optimizer may differ (each
+    step takes the current one); shapes of batches are told apart inside, as ``jit`` does.
+    """
+    key = (tuple(map(id, training.params)), repr(training.model), training.loss_fn, training.l2)
+    kept = _KEPT.get(training.model)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    gradients = CompiledGradients()
+    _KEPT[training.model] = (key, gradients)
+    return gradients
 
 
 class CompiledGradients:
@@ -38,8 +63,20 @@ class CompiledGradients:
         self.compiled: Compiled | None = None  # the whole batch as one trace, otherwise
         self.looped: bool | None = None  # decided at the first step
         self.first_step_seconds: float | None = None  # the first step: tracing, compiling, the eager check
+        self.training: Training | None = None  # the current step's, only during a step (see ``for_training``)
 
     def __call__(self, training: Training, inputs: list[Any], targets: list[Any], step: int) -> tuple[float, list[Any]]:
+        self.training = training
+        try:
+            return self._step(training, inputs, targets, step)
+        finally:
+            self.training = None
+
+    def _batch_loss(self, outputs: list[Any], targets: Any) -> Value:
+        assert self.training is not None
+        return self.training.batch_loss(outputs, targets)
+
+    def _step(self, training: Training, inputs: list[Any], targets: list[Any], step: int) -> tuple[float, list[Any]]:
         started = time.perf_counter()
         if self.looped is None:
             self.looped = self._try_looping(training, inputs, targets)
@@ -64,7 +101,7 @@ class CompiledGradients:
             self.example = Example(model, inputs[0])
         except NotLoopable:
             return False
-        self.head = jit(batch_loss, argnums=0, static_argnums=(1,))
+        self.head = jit(self._batch_loss, argnums=0, static_argnums=(1,))
         optimizer.zero_grad()
         batch_loss([model(x) for x in inputs], targets).backward()
         eager = [p.grad for p in optimizer.params]
@@ -92,12 +129,13 @@ class CompiledGradients:
         return loss, outputs
 
     def _whole_step(self, training: Training, inputs: list[Any], targets: list[Any]) -> tuple[float, list[Any]]:
-        model, batch_loss = training.model, training.batch_loss
         if self.compiled is None:
 
             def whole(batch: list[Any], wanted: Any) -> tuple[Value, list[Any]]:
-                outputs = [model(x) for x in batch]
-                return batch_loss(outputs, wanted), outputs
+                current = self.training  # not the first fit's: the step holds no model between steps
+                assert current is not None
+                outputs = [current.model(x) for x in batch]
+                return current.batch_loss(outputs, wanted), outputs
 
             self.compiled = jit(whole, argnums=(), has_aux=True, static_argnums=(1,))
         training.optimizer.zero_grad()

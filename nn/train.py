@@ -174,7 +174,7 @@ def fit(
         optimizer = SGD(params, lr=0.1)
     training = Training(model, settings.loss_fn, settings.accuracy_fn, params, settings.l2, optimizer)
     # compile is checked only now, as it always was: a model without parameters hears that first (from SGD)
-    gradients = _compiled_gradients() if checks.flag(compile, "compile", "fit") else eager_gradients
+    gradients = _compiled_gradients(training) if checks.flag(compile, "compile", "fit") else eager_gradients
     history = History()
     stopping = _EarlyStopping(settings.patience)
     _run_steps(training, gradients, X, y, settings, history, stopping)
@@ -367,10 +367,10 @@ def _finish_history(
             history.final_loss += losses_module.l2(training.params, training.l2).data
 
 
-def _compiled_gradients() -> Gradients:
-    from .compiled import CompiledGradients  # the compiler loads only when asked for
+def _compiled_gradients(training: Training) -> Gradients:
+    from .compiled import for_training  # the compiler loads only when asked for
 
-    return CompiledGradients()
+    return for_training(training)
 
 
 def _progress_bar() -> Any:
