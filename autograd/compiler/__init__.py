@@ -2,6 +2,7 @@
 
 * ``compiled``  -- ``jit``, ``Compiled`` and ``CompileError`` (the API);
 * ``tracing``   -- recording a call: the tape and the guards on reads of a traced Value's number;
+* ``tape``      -- what a trace recorded, in the order the replay computes it;
 * ``codegen``   -- the tape written out as Python, forward and backward;
 * ``source``    -- the op table's rules evaluated on source text;
 * ``nary_code`` -- the n-ary ops' code (sums, dots);

@@ -17,19 +17,31 @@ What can be compiled, and what cannot:
 * Arguments are numbers or (nested) lists and tuples of numbers; each becomes an input.
   ``static_argnums`` marks arguments that are constants of the trace instead (labels,
   options): a new value of one of them means a new trace (they must be hashable or lists).
-* ``Value``s the function closes over (a model's parameters) are read afresh at each call,
-  and their ``.grad`` receives the gradient, as ``backward()`` would add it.
-* Python control flow on the data is guarded. Comparisons (``if x > 0``), ``float(x)`` and
-  reads of ``x.data`` during the trace are recorded, and the replay checks them first: if
-  one would come out differently, the function is traced again for the new path (up to
-  ``max_traces`` paths per shape; then ``CompileError`` names the place that keeps changing).
-  Kinks inside ops (relu's ``x > 0``) are part of the generated code and need no guard.
-* Not seen, so not guarded: numbers that reach Python some other way (``math.exp(x.data)``
-  is seen as a read, but a value smuggled out through ``repr`` or a global is not), random
-  numbers drawn inside ``f`` (frozen at their traced values), and any side effect of ``f``
-  (it runs only when tracing). ``bool(v)`` is always True for a Value, so reads nothing.
-* Refused with a clear error: ``no_grad()`` inside ``f`` (its values would freeze), backward
-  hooks on traced nodes, and a ``jit`` traced inside another's trace.
+* ``Value``s the function closes over (a model's parameters, or intermediates such as
+  ``w2 = w * 3.0`` computed outside) are inputs read from their ``.data`` at each call, as the
+  eager call reads them; their ``.grad`` receives the gradient, and it flows on through their
+  recorded graph into their ancestors' ``.grad``, as ``backward()`` would add it.
+* Python control flow on the data is guarded. Every way a traced Value's number reaches
+  Python is recorded -- comparisons (``if x > 0``), ``float(x)`` (so ``math.exp(x)``),
+  ``x.item()``, ``repr``/``str``/f-strings, and reads of ``x.data`` outside the engine's core --
+  and the replay checks them first: if one would come out differently, the function is traced
+  again for the new path (up to ``max_traces`` paths per shape; then ``CompileError`` names the
+  place that keeps changing). Kinks inside ops (relu's ``x > 0``) are part of the generated
+  code and need no guard. ``int(x)``, ``round(x)`` and format specs are TypeErrors as in eager
+  mode; ``bool(x)`` is True for every Value, so reads nothing.
+* ``x.detach()`` is an op of the trace: the replay recomputes it from the current inputs, and
+  no gradient passes through it, as in eager mode.
+* Tracing is a mode of the calling context (``core.modes.tracing``): other threads and async
+  tasks compute eagerly meanwhile, their ``no_grad()`` included.
+* Frozen, as in JAX: the Python numbers ``f`` closes over or computes without a Value (a global
+  ``scale = 2.0`` stays 2.0 in the replay after you rebind it), random numbers drawn inside
+  ``f``, and ``f``'s code and side effects (it runs only when tracing). A raw ``w.data`` read
+  of a Value ``f`` closes over is not seen (use ``float(w)``, ``w.item()`` or compare ``w``).
+* Refused with ``CompileError`` naming the call, since their numbers would be frozen:
+  ``no_grad()``, ``backward()``, float ``gradients()`` (``create_graph=True`` is traced), the
+  transforms ``grad``, ``value_and_grad``, ``hessian``, ``jacobian`` and ``gradcheck`` inside
+  ``f`` (compile the transformed function's caller instead, or pass results in), backward hooks
+  on traced nodes, and a ``jit`` traced inside another's trace.
 
 A batch whose examples all run one graph (a model applied to each sample) need not be written
 out whole: ``Example(f, x)`` compiles ``f`` for ONE example as a generator, which the caller
@@ -57,11 +69,12 @@ import itertools
 import time
 from typing import Any, Callable, Sequence
 
-from ..core import Value, topological_order
+from ..core import Value
 from ..core import checks as _checks
 from ..core.value import constant, traced_input
-from .codegen import Generated, GuardFailed, Tape, generate
+from .codegen import Generated, GuardFailed, generate
 from .seeded import NotLoopable
+from .tape import make_tape
 from .tracing import CompileError, recording
 
 __all__ = ["CompileError", "Compiled", "Example", "NotLoopable", "jit"]
@@ -226,7 +239,7 @@ class Compiled:
         with recording() as record:
             result = self.f(*call_args)
         output, aux_items, aux_shape = self._split_result(result)
-        tape = _tape(output, aux_items, inputs, wanted, record, hints, numbers)
+        tape = make_tape(output, aux_items, inputs, wanted, record, hints, numbers)
         trace = _Trace(generate(tape), aux_shape, started)
         trace.places = [_describe(guard) for guard in tape.guards]
         self.traces += 1
@@ -304,7 +317,7 @@ class Example:
         if output.__class__ is not Value:
             raise NotLoopable("the function does not return one Value")
         # ``f`` runs eagerly on the example's floats, so every input is a number there.
-        tape = _tape(output, [], leaves, [], record, {}, set(map(id, leaves)))
+        tape = make_tape(output, [], leaves, [], record, {}, set(map(id, leaves)))
         generated = generate(tape, seeded=True)
         self.source = generated.source
         namespace = dict(generated.globals)
@@ -353,50 +366,6 @@ def _values_shape(aux: Any, out: list[Value]) -> Any:
         return tuple(_values_shape(a, out) for a in aux)
     out.append(aux if aux.__class__ is Value else _as_value(aux))
     return None
-
-
-def _tape(
-    output: Value, aux: list[Value], inputs: list[Value], wanted: list[int], record: Any, hints: Any, numbers: set[int]
-) -> Tape:
-    backward = [node for node in topological_order(output) if node._parents]
-    roots = [output, *aux, *(g.left for g in record.guards), *(g.right for g in record.guards)]
-    order = _forward_order(roots, record.sources)
-    for node in order:
-        if node._extra is not None and node._extra.get("hooks"):
-            raise CompileError("jit: a traced node has a backward hook; hooks run only in the eager engine")
-    made = dict(record.made)
-    return Tape(output, aux, order, backward, inputs, wanted, made, record.guards, hints, numbers, record.sources)
-
-
-def _forward_order(roots: list[Any], sources: dict[int, Value]) -> list[Value]:
-    """Every node the roots depend on, inputs first, without recursion; ``x.detach()`` depends on ``x``.
-
-    A detached value is a leaf to the engine's sweep (no gradient passes), but the replay
-    computes it from its source, so the source comes first here.
-    """
-    order: list[Value] = []
-    seen: set[int] = set()
-
-    def before(node: Value) -> Any:
-        source = sources.get(id(node))
-        return iter(node._parents if source is None else (source,))
-
-    for root in roots:
-        if root.__class__ is not Value or id(root) in seen:
-            continue
-        seen.add(id(root))
-        stack = [(root, before(root))]
-        while stack:
-            node, parents = stack[-1]
-            for parent in parents:
-                if id(parent) not in seen:
-                    seen.add(id(parent))
-                    stack.append((parent, before(parent)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
 
 
 def jit(
