@@ -11,7 +11,9 @@ import sympy
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from valuegrad import autograd
 from valuegrad.autograd import Value, gradients
+from valuegrad.autograd.core import ops
 from valuegrad.autograd.expr import FUNCTIONS, MAX_LENGTH, MAX_NESTING, ExpressionError, parse, parse_assignment
 
 # ---------------------------------------------------------------- right answers
@@ -78,6 +80,26 @@ def test_functions_with_a_parameter_and_nary_functions() -> None:
     assert isinstance(y, Value) and y.data == 2.0
     assert parse("logsumexp(0, 0)").evaluate({}) == pytest.approx(math.log(2.0))
     assert {"tanh", "sigmoid", "relu", "max", "logsumexp"} <= set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_function_takes_as_many_arguments_as_its_table_row_says(name: str) -> None:
+    """The parser reads each function's arity from the op table: no list of its own to keep."""
+    row = ops.FUNCTIONS[name]
+    x, y = Value(0.3), Value(-1.2)
+    if row.arity == 1:
+        count, direct = 1, getattr(Value, name)(x)
+    elif row.arity == 2:
+        count, direct = 2, getattr(autograd, name)(x, y)
+    else:
+        count, direct = 3, getattr(autograd, name)([x, y, 0.5])
+    arguments = ["x", "y", "0.5"][:count]
+    got = parse(f"{name}({', '.join(arguments)})").evaluate({"x": x, "y": y})
+    assert isinstance(got, Value) and got.op == direct.op and got.data == direct.data
+    refused = [0] if row.arity is None else [0, count + (2 if row.param else 1)]
+    for wrong in refused:
+        with pytest.raises(ExpressionError, match=rf"{name}\(\) (takes|needs)"):
+            parse(f"{name}({', '.join(['x'] * wrong)})")
 
 
 def test_numbers_may_be_bound_instead_of_values() -> None:

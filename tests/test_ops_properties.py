@@ -111,6 +111,15 @@ def test_one_sided_choices_at_kinks(
     assert autograd.gradients(out, leaves) == expected
 
 
+def test_every_rows_arity_agrees_with_the_engine_rows() -> None:
+    """A test row passes as many Values as its engine row takes (n-ary rows: any number)."""
+    for r in ROWS:
+        assert r.op is ops.by_name(r.engine_op)
+        assert r.op.arity in (r.arity, ops.NARY), r.name
+    with pytest.raises(ValueError, match=r"'x \* x': 1 inputs, but the engine's 'mul' takes 2"):
+        OpRow("x * x", "mul", lambda x: x * x, lambda x: x * x, lambda sp, x: x * x, (row("x + y").domain[0],))
+
+
 @pytest.mark.parametrize("r", [r for r in ROWS if r.arity == 1], ids=[r.name for r in ROWS if r.arity == 1])
 def test_under_no_grad_every_unary_row_computes_the_same_value_without_parents(r: OpRow) -> None:
     """Under no_grad every row still computes the same number and records no parents."""

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ... import autograd
+from ..core import ops
 from ..core.value import Value
 from .kinks import kinks
 
@@ -67,9 +68,24 @@ class OpRow:
     constants: tuple[Interval, ...] = ()
     kink_distance: Callable[..., float] = field(default=lambda *args: math.inf)
 
+    def __post_init__(self) -> None:
+        fixed = self.op.arity
+        if fixed is not ops.NARY and fixed != self.arity:
+            name, op = self.name, self.engine_op
+            raise ValueError(f"op row {name!r}: {self.arity} inputs, but the engine's {op!r} takes {fixed}")
+
+    @property
+    def op(self) -> ops.Op:
+        """The engine's row (``core/ops.py``) this row makes."""
+        return ops.by_name(self.engine_op)
+
     @property
     def arity(self) -> int:
-        """How many inputs are differentiated (Values); constants come after them."""
+        """How many inputs are differentiated (Values); constants come after them.
+
+        The engine row's own arity where it has a fixed one (checked when the row is made);
+        for an n-ary op (``ops.NARY``) the number of Values this row passes it.
+        """
         return len(self.domain)
 
     def format(self, args: list[str], constants: list[float]) -> str:
