@@ -44,6 +44,18 @@ a unary function ``foo`` (as ``tanh``):
    and the compiled-replay tests draw it; ``test_every_engine_op_is_in_the_table`` refuses
    a row here without one.
 
+a binary function ``bar(x, y)`` (as ``hypot``):
+
+1. its row, ``BAR = _function("bar", "bar", 2, forward(x, y), partials)``, and the row a plain
+   number folds into, ``BAR_CONST = _row("bar_const", "bar", 1, forward(x, c), partials,
+   template)``; one rule can serve both if it is written over ``xs`` (``_hypot_partials``).
+   Unless bar is symmetric bit for bit (as ``+``, ``*`` and ``ieee.hypot`` are), a number
+   on the left needs a reflected row too (``rbar``, forward ``bar(c, x)``, as ``rsub``);
+2. in ``value.py`` the method ``bar = _binary_method(ops.BAR, ops.BAR_CONST, doc)`` and an
+   engine function ``bar(x, y)`` taking a number on either side, exported by
+   ``core/__init__.py`` and ``autograd/__init__.py`` (the parser calls it);
+3. a ``testing/optable.py`` row for each engine row: ``bar(x, y)``, ``x.bar(c)``, ``bar(c, x)``.
+
 An operator (``x % y``) is a ``_row`` with a ``Value`` dunder instead of a method, and the
 expression parser's operators are Python's (``expr._BINARY_OPS``). An n-ary function is a
 ``_function`` of arity ``NARY`` with an engine function in ``nary.py``. A rule that needs a
@@ -51,7 +63,8 @@ new function of ``F`` adds it to ``SPECIAL_FUNCTIONS`` (with a ``Value`` method)
 
 Kinks take a one-sided value, as PyTorch does: relu'(0) = 0, abs'(0) = 0,
 hard_tanh'(±1) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha; ``max`` sends the
-whole gradient to the first maximal argument.
+whole gradient to the first maximal argument. hypot's gradient (x/h, y/h) is taken as
+(0, 0) at the origin, a subgradient, as PyTorch's norm does (``torch.hypot`` gives nan).
 """
 
 from __future__ import annotations
@@ -150,10 +163,10 @@ class Op(NamedTuple):
 #: Every row by its unique name (``by_name`` unpickles with it). Rows enter as they are made.
 ALL: dict[str, Op] = {}
 #: The rows that are functions by name, in ``Value`` and in the expression language (``tanh(x)``,
-#: ``max(x, y, z)``): made with ``_function`` instead of ``_row``. A unary one is a ``Value``
-#: method of its name (``x.tanh()``); a binary or n-ary one is an engine function of its name
-#: (``autograd.max``), which takes plain numbers too, and a binary one is also a ``Value``
-#: method. The expression parser, the CLI and the tests read this.
+#: ``hypot(x, y)``, ``max(x, y, z)``): made with ``_function`` instead of ``_row``. A unary one is a
+#: ``Value`` method of its name (``x.tanh()``); a binary or n-ary one is an engine function of its
+#: name (``autograd.hypot``, ``autograd.max``), which takes plain numbers too, and a binary one is
+#: also a ``Value`` method (``x.hypot(y)``). The expression parser, the CLI and the tests read this.
 FUNCTIONS: dict[str, Op] = {}
 #: The unary ones among ``FUNCTIONS`` (``x.exp()``, ``x.relu()``, ...), by name.
 UNARY: dict[str, Op] = {}
@@ -229,6 +242,18 @@ def _sigmoid_partials(F: Any, xs: Sequence[Any], out: Any, c: None) -> tuple[Any
     if out <= 0.5:
         return (out * (1.0 - out),)
     return (out * F.sigmoid(-xs[0]),)  # 1 - σ(x) = σ(-x)
+
+
+def _hypot_partials(F: Any, xs: Sequence[Any], out: Any, c: Any) -> list[Any]:
+    """∂h/∂x_i = x_i / h for h = hypot(x, y), and for ``hypot_const`` (one parent, y = c) alike.
+
+    Divided by h itself, never by a square root of squares: each partial lies in [-1, 1] and
+    nothing overflows or underflows. At the origin (h = 0) both are taken as 0 (0/0 would be
+    nan; PyTorch's torch.hypot gives nan there, its norm 0).
+    """
+    if F.data(out) == 0.0:
+        return [0.0 for _ in xs]
+    return [F.div(x, out) for x in xs]
 
 
 def _relu(x: float, c: None) -> float:
@@ -355,6 +380,8 @@ SOFTPLUS  = _function("softplus", "softplus", 1, lambda x, c: _ieee.softplus(x),
                       lambda F, xs, out, c: (F.sigmoid(xs[0]),))
 HARD_TANH = _function("hard_tanh", "hard_tanh", 1, _hard_tanh,
                       lambda F, xs, out, c: (1.0 if -1.0 < xs[0] < 1.0 else 0.0,))
+HYPOT     = _function("hypot", "hypot", 2, _ieee.hypot, _hypot_partials)
+HYPOT_CONST = _row("hypot_const", "hypot", 1, _ieee.hypot, _hypot_partials, "hypot(·, {c:g})")
 SUM       = _row("sum", "Σ", NARY, lambda xs, c: sum(xs, c), lambda F, xs, out, c: _ONE * len(xs), "Σ {c:g}")
 DOT       = _row("dot", "·", NARY, _dot, _dot_partials)
 LOGSUMEXP = _function("logsumexp", "logsumexp", NARY, _logsumexp, lambda F, xs, out, c: [F.exp(x - out) for x in xs])
