@@ -4,7 +4,7 @@ The text is parsed with ``ast`` and checked against a whitelist: numbers,
 variable names, ``+ - * / **``, unary ``-``/``+``, and calls by name of the op
 table's functions (``ops.FUNCTIONS``), each with as many arguments as its row's
 arity says: ``tanh(x)`` (with an optional number where the row has a parameter,
-``elu(x, 0.5)``), ``max(x, y, ...)``.
+``elu(x, 0.5)``), ``hypot(x, y)``, ``max(x, y, ...)``.
 Nothing is ever evaluated by Python: the checked tree is turned into a postfix
 program that only calls ``Value`` arithmetic. Anything else -- attributes,
 subscripts, lambdas, ``__import__``, unknown names, absurd length or nesting --
@@ -39,7 +39,7 @@ Operand = Union[Value, float]
 
 # The functions come from the op table (``ops.FUNCTIONS``), and how many arguments each takes
 # from its row's arity. A unary function is the Value method of its name; a binary or n-ary one
-# the engine function of its name (``autograd.max``), which takes plain numbers
+# the engine function of its name (``autograd.hypot``, ``autograd.max``), which takes plain numbers
 # on any side. A row without one is a bug in the engine, reported at import rather than silently
 # left out of the language.
 def _callables(table: Mapping[str, ops.Op]) -> dict[str, Callable[..., Value]]:
@@ -189,7 +189,7 @@ class Expression:
             elif kind == "unary_with_parameter":
                 parameter = _plain(stack.pop())
                 stack.append(_apply(_CALLABLES[step.name], stack.pop(), parameter))
-            elif kind == "pair":  # a binary function: f(x, y)
+            elif kind == "pair":  # a binary function: hypot(x, y)
                 right, left = stack.pop(), stack.pop()
                 stack.append(_apply(_CALLABLES[step.name], left, right))
             else:  # "nary"
