@@ -533,3 +533,10 @@ def test_absurd_module_paths_are_capped_in_depth() -> None:
     graph = draw(y, collapse=None)
     assert graph.source.count("subgraph cluster_") == MAX_CLUSTER_DEPTH
     assert len(svg_groups(graph.svg(), "cluster")) == MAX_CLUSTER_DEPTH
+
+
+@pytest.mark.parametrize("label", ["]", "]]", "a]", "[]"])
+def test_brackets_alone_in_a_label_draw_under_every_graphviz(label: str) -> None:
+    """Graphviz 2.43 (Debian, Ubuntu, Colab) failed on a label that is only "]" (found by Hypothesis)."""
+    svg = draw(Value(1.0, label=label)).svg()
+    assert label in svg.replace("&#93;", "]")
