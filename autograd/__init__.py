@@ -21,6 +21,7 @@ from .core import (
     dot,
     enable_grad,
     gradients,
+    hypot,
     local_derivatives,
     logsumexp,
     max,  # noqa: F401 - public as autograd.max, not star-exported
@@ -136,6 +137,7 @@ __all__ = [
     "gradcheck",
     "gradients",
     "hessian",
+    "hypot",
     "jacobian",
     "jit",
     "local_derivatives",

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from .core import Value
+from .core import Value, ops
 from .core.files import write_bytes_atomic
 from .expr import FUNCTIONS, PARAMETERS, ExpressionError, parse, parse_assignment
 from .viz.draw import (
@@ -42,10 +42,14 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 FORMATS = ("svg", "png", "dot", "html")
 
 _WITH_PARAMETER = " and ".join(f"{name}(x, {param})" for name, param in PARAMETERS.items())
+# How many arguments the others take, from the op table's arity (every other function takes one).
+_PAIRS = " and ".join(f"{name}(x, y)" for name, op in ops.FUNCTIONS.items() if op.arity == 2)
+_ANY_NUMBER = " and ".join(f"{name}(x, ...)" for name, op in ops.FUNCTIONS.items() if op.arity is ops.NARY)
 _EPILOG = f"""\
 expressions: numbers, variable names, + - * / **, unary -, and the functions
   {", ".join(FUNCTIONS)}
-  (optional parameters: {_WITH_PARAMETER}).
+  (optional parameters: {_WITH_PARAMETER}; two arguments: {_PAIRS};
+  any number of arguments: {_ANY_NUMBER}).
   Give every variable a value as name=value. Quote the expression for the shell;
   if it starts with '-', put '--' before it.
 """

@@ -2,7 +2,9 @@
 
 The text is parsed with ``ast`` and checked against a whitelist: numbers,
 variable names, ``+ - * / **``, unary ``-``/``+``, and calls by name of the op
-table's functions (``ops.UNARY``) plus the n-ary ``max`` and ``logsumexp``.
+table's functions (``ops.FUNCTIONS``), each with as many arguments as its row's
+arity says: ``tanh(x)`` (with an optional number where the row has a parameter,
+``elu(x, 0.5)``), ``hypot(x, y)``, ``max(x, y, ...)``.
 Nothing is ever evaluated by Python: the checked tree is turned into a postfix
 program that only calls ``Value`` arithmetic. Anything else -- attributes,
 subscripts, lambdas, ``__import__``, unknown names, absurd length or nesting --
@@ -23,9 +25,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Union
 
+from . import core
 from .core import Value, ops
-from .core import logsumexp as _logsumexp
-from .core import max as _max
 
 __all__ = ["FUNCTIONS", "PARAMETERS", "Expression", "ExpressionError", "parse", "parse_assignment"]
 
@@ -36,21 +37,24 @@ Number = Union[int, float]
 Operand = Union[Value, float]
 
 
-# Unary functions come from the op table; a row with a parameter (``Op.param``) takes it as an
-# optional second argument, e.g. leaky_relu(x, 0.1). A row without a Value method of its name is
-# a bug in the engine, reported at import rather than silently left out of the language.
-def _methods(table: Mapping[str, ops.Op]) -> dict[str, Callable[..., Value]]:
-    missing = sorted(name for name in table if not callable(getattr(Value, name, None)))
+# The functions come from the op table (``ops.FUNCTIONS``), and how many arguments each takes
+# from its row's arity. A unary function is the Value method of its name; a binary or n-ary one
+# the engine function of its name (``autograd.hypot``, ``autograd.max``), which takes plain numbers
+# on any side. A row without one is a bug in the engine, reported at import rather than silently
+# left out of the language.
+def _callables(table: Mapping[str, ops.Op]) -> dict[str, Callable[..., Value]]:
+    found = {name: getattr(Value if op.arity == 1 else core, name, None) for name, op in sorted(table.items())}
+    missing = sorted(name for name, function in found.items() if not callable(function))
     if missing:
-        raise LookupError(f"op table rows without a Value method of the same name: {missing}")
-    return {name: getattr(Value, name) for name in sorted(table)}
+        raise LookupError(f"op table rows without a Value method or engine function of the same name: {missing}")
+    return found  # type: ignore[return-value]
 
 
-_UNARY = _methods(ops.UNARY)
+_CALLABLES = _callables(ops.FUNCTIONS)
+_ARITY: dict[str, int | None] = {name: op.arity for name, op in ops.FUNCTIONS.items()}
 #: Parameter name of each function that takes one (read from the op table's ``param``).
-PARAMETERS: dict[str, str] = {name: op.param for name, op in sorted(ops.UNARY.items()) if op.param is not None}
-_NARY: dict[str, Callable[[list[Operand]], Value]] = {"max": _max, "logsumexp": _logsumexp}
-FUNCTIONS: tuple[str, ...] = tuple(sorted({*_UNARY, *_NARY}))
+PARAMETERS: dict[str, str] = {name: op.param for name, op in sorted(ops.FUNCTIONS.items()) if op.param is not None}
+FUNCTIONS: tuple[str, ...] = tuple(_CALLABLES)
 
 _BINARY_OPS: dict[type[ast.operator], Callable[[Operand, Operand], Operand]] = {
     ast.Add: lambda a, b: a + b,
@@ -134,7 +138,7 @@ class ExpressionError(ValueError):
 class _Instruction:
     """One step of the postfix program: push a number or variable, or apply an operation."""
 
-    kind: str  # "number", "variable", "binary", "negate", "unary", "unary_with_parameter", "nary"
+    kind: str  # "number", "variable", "binary", "negate", "unary", "unary_with_parameter", "pair", "nary"
     value: float = 0.0
     name: str = ""
     binary: type[ast.operator] | None = None
@@ -181,14 +185,17 @@ class Expression:
             elif kind == "negate":
                 stack.append(_apply(operator.neg, stack.pop()))
             elif kind == "unary":
-                stack.append(_apply(_UNARY[step.name], stack.pop()))
+                stack.append(_apply(_CALLABLES[step.name], stack.pop()))
             elif kind == "unary_with_parameter":
                 parameter = _plain(stack.pop())
-                stack.append(_apply(_UNARY[step.name], stack.pop(), parameter))
+                stack.append(_apply(_CALLABLES[step.name], stack.pop(), parameter))
+            elif kind == "pair":  # a binary function: hypot(x, y)
+                right, left = stack.pop(), stack.pop()
+                stack.append(_apply(_CALLABLES[step.name], left, right))
             else:  # "nary"
                 arguments = stack[-step.count :]
                 del stack[-step.count :]
-                combined = _NARY[step.name](arguments)
+                combined = _CALLABLES[step.name](arguments)
                 stack.append(combined if any(isinstance(a, Value) for a in arguments) else combined.data)
         (result,) = stack
         return result
@@ -354,11 +361,14 @@ def _check_call(node: ast.Call, where: _Locator) -> list[ast.expr]:
     for argument in arguments:
         if isinstance(argument, ast.Starred):
             raise where.error("'*' unpacking is not allowed", argument)
-    if name in _NARY:
+    arity = _ARITY[name]
+    if arity != 1:
         if node.keywords:
             raise where.error(f"{name}() takes no keyword arguments", node.keywords[0])
-        if not arguments:
+        if arity is None and not arguments:
             raise where.error(f"{name}() needs at least one argument", node)
+        if arity is not None and len(arguments) != arity:
+            raise where.error(f"{name}() takes {arity} arguments: {name}(x, y)", node)
         return arguments
     param = PARAMETERS.get(name)
     limit = 1 if param is None else 2
@@ -380,8 +390,11 @@ def _check_call(node: ast.Call, where: _Locator) -> list[ast.expr]:
 def _call_instruction(node: ast.Call) -> _Instruction:
     name = node.func.id  # type: ignore[attr-defined]  # checked in _check_call
     count = len(node.args) + len(node.keywords)
-    if name in _NARY:
+    arity = _ARITY[name]
+    if arity is None:
         return _Instruction("nary", name=name, count=count)
+    if arity == 2:
+        return _Instruction("pair", name=name)
     return _Instruction("unary_with_parameter" if count == 2 else "unary", name=name)
 
 

@@ -29,10 +29,9 @@ from __future__ import annotations
 
 import os
 from _thread import get_ident
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
+from typing import Any, Callable, Iterator, Mapping, Sequence, Union
 
-from ..autograd import Value
-from ..autograd import zero_grad as zero_graph_grads
+from ..autograd import Value, zero_grad
 from ..autograd.core import checks
 from ..autograd.core.modes import STATE, Scope, owned_state
 
@@ -171,7 +170,7 @@ class Module:
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient, as ``autograd.zero_grad`` does (gradients accumulate)."""
-        clear_gradients(self.parameters())
+        zero_grad(self.parameters())
 
     # --------------------------------------------------------------- calling
 
@@ -319,15 +318,6 @@ def call_all(modules: Sequence[Module], x: Any) -> list[Any]:
     finally:
         state.scope = parent
     return outputs
-
-
-def clear_gradients(params: Iterable[Value]) -> None:
-    """Zero ``.grad`` and drop any differentiable gradient, exactly as ``autograd.zero_grad`` does."""
-    for p in params:
-        if p.grad_value is None:
-            p.grad = 0.0
-        else:
-            zero_graph_grads(p)
 
 
 def _is_member(x: object) -> bool:

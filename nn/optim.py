@@ -25,9 +25,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterable
 
-from ..autograd import Value
+from ..autograd import Value, zero_grad
 from ..autograd.core import checks
-from .module import Module, clear_gradients
+from .module import Module
 
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "linear_schedule", "optimizer_from_state"]
 
@@ -82,7 +82,7 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient, as ``autograd.zero_grad`` does."""
-        clear_gradients(self.params)
+        zero_grad(self.params)
 
     def step(self) -> None:
         """Update every parameter once from its current ``.grad``."""

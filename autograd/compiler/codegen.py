@@ -42,8 +42,8 @@ from .source import (
 )
 from .tracing import Guard
 
-_BINARY = {getattr(ops, name) for name in ("ADD", "SUB", "MUL", "DIV", "POW")}
-_NARY = {getattr(ops, name) for name in ("SUM", "DOT", "LOGSUMEXP", "MAX")}
+# How a row's forward is called, read from its arity (``ops.Op``): (x, c), (x, y) or (xs, c).
+_KINDS = {1: "unary", 2: "binary", ops.NARY: "nary"}
 # A label becomes a variable name only if it is this plain: letters and digits, no underscore
 # (so it cannot collide with an adjoint's ``_bar`` or a bound ``_helper``), not one of ours.
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9]{0,30}")
@@ -85,7 +85,8 @@ class Generated:
 
 
 def _kind(op: Op) -> str:
-    return "nary" if op in _NARY else ("binary" if op in _BINARY else "unary")
+    """``'unary'``, ``'binary'`` or ``'nary'``: the row's arity, as the writer needs it."""
+    return _KINDS[op.arity]
 
 
 class _Writer:
@@ -228,9 +229,8 @@ def _forward(w: _Writer, node: Value) -> str:
     if op is ops.SUM and any(numbers):
         return sum_source(w.bind(f"op_{op.name}", op.forward), ctx, xs, numbers)
     if kind != "nary":
-        args = (xs[0], xs[1]) if kind == "binary" else (xs[0], ctx)
         try:
-            return render(explore(lambda: op.forward(*args)))
+            return render(explore(lambda: op.apply(xs, ctx)))
         except NotSymbolic:
             pass
     call_args = f"[{', '.join(render(x) for x in xs)}]" if kind == "nary" else ", ".join(render(x) for x in xs)

@@ -1,6 +1,6 @@
 """The engine: ``Value``, the op table, the one reverse sweep, n-ary ops, modes and scopes.
 
-* ``value``  -- ``Value`` and how op nodes are made;
+* ``value``  -- ``Value``, how op nodes are made, and ``hypot`` (a binary function);
 * ``ops``    -- the op table: one row per op, its rule written once;
 * ``nary``   -- the n-ary ops ``sum``, ``dot``, ``logsumexp``, ``max``;
 * ``sweep``  -- the one reverse sweep: ``backward``, ``gradients``, ``backward_steps``, ``zero_grad``;
@@ -33,3 +33,4 @@ from .sweep import local_derivatives as local_derivatives
 from .sweep import topological_order as topological_order
 from .sweep import zero_grad as zero_grad
 from .value import Value as Value
+from .value import hypot as hypot

@@ -69,6 +69,18 @@ def log(x: float) -> float:
     return NAN  # negative or nan
 
 
+def hypot(x: float, y: float) -> float:
+    """√(x² + y²) by ``math.hypot``: no overflow or underflow of the squares, and an infinite
+    leg wins over nan (hypot(inf, nan) = inf).
+
+    The larger magnitude goes first, so hypot(x, y) == hypot(y, x) bit for bit, as x * y ==
+    y * x, whatever the rounding of the Python's own algorithm: a plain number on either side
+    folds into the one row ``hypot_const``. (With a nan the order differs, but math.hypot's
+    answer does not depend on it.)
+    """
+    return math.hypot(x, y) if abs(x) >= abs(y) else math.hypot(y, x)
+
+
 def sigmoid(x: float) -> float:
     """Logistic function; the branch keeps exp's argument <= 0 so it never overflows."""
     if x >= 0.0:

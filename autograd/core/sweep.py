@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
-from typing import Any, Callable, Iterator, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from . import ieee as _ieee
 from . import ops
@@ -334,9 +334,14 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
     return tuple(term.derivative for term in _terms(node, 1.0, create_graph=False, checked=False))
 
 
-def zero_grad(root: Value) -> None:
-    """Set ``.grad`` to 0 on ``root`` and everything it depends on."""
-    for node in topological_order(root):
-        node.grad = 0.0
-        if node._extra is not None:
-            node._extra.pop("grad_value", None)
+def zero_grad(roots: Value | Iterable[Value]) -> None:
+    """Set ``.grad`` to 0 (and drop any differentiable gradient) on ``roots`` and everything they depend on.
+
+    One Value zeroes its graph; an iterable of Values (a model's parameters) zeroes each one's
+    graph, which for a leaf is the leaf alone. The one way to zero gradients: ``Module.zero_grad``
+    and ``Optimizer.zero_grad`` call it with their parameters."""
+    for root in (roots,) if isinstance(roots, Value) else roots:
+        for node in topological_order(root) if root.parents else (root,):
+            node.grad = 0.0
+            if node._extra is not None:
+                node._extra.pop("grad_value", None)

@@ -25,7 +25,7 @@ from . import ops
 from .modes import ANOMALY, NO_GRAD, STATE, TRACING, Scope
 from .ops import Op
 
-__all__ = ["Value"]
+__all__ = ["Value", "hypot"]
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
@@ -57,6 +57,23 @@ def _unary_method(op: Op, doc: str) -> Callable[[Value], Value]:
         return node(op.forward(self.data, None), (self,), op, None)
 
     method.__name__, method.__qualname__ = op.name, f"Value.{op.name}"  # pickle finds it as Value.<name>
+    method.__doc__ = doc
+    return method
+
+
+def _binary_method(op: Op, folded: Op, doc: str) -> Callable[[Value, Operand], Value]:
+    """A Value method applying the binary row ``op`` to another Value, or with a number the
+    unary ``folded`` row holding it as its constant (as ``x * 2.0`` is one ``mul_const`` node)."""
+
+    def method(self: Value, other: Operand) -> Value:
+        if other.__class__ is Value:
+            return node(op.forward(self.data, other.data), (self, other), op, None)  # type: ignore[union-attr,arg-type]
+        c = constant(other)
+        if c is None:
+            raise TypeError(f"{op.name}() takes a Value or a real number, got {type(other).__name__}")
+        return node(folded.forward(self.data, c), (self,), folded, c)
+
+    method.__name__, method.__qualname__ = op.name, f"Value.{op.name}"
     method.__doc__ = doc
     return method
 
@@ -327,6 +344,13 @@ class Value:
     softplus = _unary_method(ops.SOFTPLUS, "log(1 + e^x), stable for large |x|.")
     hard_tanh = _unary_method(ops.HARD_TANH, "Clamp to [-1, 1]; the slope at ±1 is 0.")
 
+    hypot = _binary_method(
+        ops.HYPOT,
+        ops.HYPOT_CONST,
+        "√(x² + y²) without overflow (``math.hypot``); ``other`` a Value or a number. "
+        "hypot(inf, nan) = inf; the gradient (x/h, y/h) is taken as 0 at (0, 0).",
+    )
+
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x if x > 0 else alpha * x; the slope at 0 is alpha."""
         return _unary(self, ops.LEAKY, _alpha(alpha))
@@ -370,6 +394,20 @@ class Value:
 
     def _remember_creation(self) -> None:
         self.extra()["trace"] = _modes.creation_trace()
+
+
+def hypot(x: Operand, y: Operand) -> Value:
+    """√(x² + y²) as one node, either argument a Value or a plain number (``Value.hypot``).
+
+    A number on either side is folded in as the node's constant (``hypot_const``): hypot is
+    symmetric bit for bit (``ieee.hypot``), as ``2.0 * x`` and ``x * 2.0`` are one ``mul_const``.
+
+    >>> hypot(Value(3.0), 4).data
+    5.0
+    """
+    if x.__class__ is not Value and y.__class__ is Value:
+        return y.hypot(x)  # type: ignore[union-attr]
+    return (x if x.__class__ is Value else Value(x)).hypot(y)  # type: ignore[arg-type,union-attr]
 
 
 def _data_of(x: object) -> float | None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ... import autograd
+from ..core import ops
 from ..core.value import Value
 from .kinks import kinks
 
@@ -67,9 +68,24 @@ class OpRow:
     constants: tuple[Interval, ...] = ()
     kink_distance: Callable[..., float] = field(default=lambda *args: math.inf)
 
+    def __post_init__(self) -> None:
+        fixed = self.op.arity
+        if fixed is not ops.NARY and fixed != self.arity:
+            name, op = self.name, self.engine_op
+            raise ValueError(f"op row {name!r}: {self.arity} inputs, but the engine's {op!r} takes {fixed}")
+
+    @property
+    def op(self) -> ops.Op:
+        """The engine's row (``core/ops.py``) this row makes."""
+        return ops.by_name(self.engine_op)
+
     @property
     def arity(self) -> int:
-        """How many inputs are differentiated (Values); constants come after them."""
+        """How many inputs are differentiated (Values); constants come after them.
+
+        The engine row's own arity where it has a fixed one (checked when the row is made);
+        for an n-ary op (``ops.NARY``) the number of Values this row passes it.
+        """
         return len(self.domain)
 
     def format(self, args: list[str], constants: list[float]) -> str:
@@ -101,6 +117,7 @@ DIVISOR = Interval(-10.0, 10.0)  # keep away from 0 with kink_distance
 
 _x_distance: Callable[..., float] = lambda x, *rest: abs(x)
 _y_distance: Callable[..., float] = lambda x, y, *rest: abs(y)
+_origin_distance: Callable[..., float] = lambda x, y: math.sqrt(x * x + y * y)  # hypot's kink is (0, 0)
 
 # fmt: off
 ROWS: tuple[OpRow, ...] = (
@@ -160,6 +177,13 @@ ROWS: tuple[OpRow, ...] = (
     OpRow("x.hard_tanh()", "hard_tanh", lambda x: x.hard_tanh(), lambda x: min(1.0, max(-1.0, x)),
           lambda sp, x: kinks().hard_tanh(x), (Interval(-3.0, 3.0),),
           kink_distance=lambda x: min(abs(x - 1.0), abs(x + 1.0))),
+    # a binary function, and a plain number folded in on either side
+    OpRow("hypot(x, y)", "hypot", lambda x, y: autograd.hypot(x, y), lambda x, y: math.sqrt(x * x + y * y),
+          lambda sp, x, y: sp.sqrt(x**2 + y**2), (WIDE, WIDE), kink_distance=_origin_distance),
+    OpRow("x.hypot(c)", "hypot_const", lambda x, c: x.hypot(c), lambda x, c: math.sqrt(x * x + c * c),
+          lambda sp, x, c: sp.sqrt(x**2 + c**2), (WIDE,), (WIDE,), kink_distance=_origin_distance),
+    OpRow("hypot(c, x)", "hypot_const", lambda x, c: autograd.hypot(c, x), lambda x, c: math.sqrt(c * c + x * x),
+          lambda sp, x, c: sp.sqrt(c**2 + x**2), (WIDE,), (WIDE,), kink_distance=_origin_distance),
     # n-ary: one node with many parents
     OpRow("sum(x, y, c, z)", "sum", lambda x, y, z, c: autograd.sum([x, y, c, z]),
           lambda x, y, z, c: math.fsum([x, y, c, z]), lambda sp, x, y, z, c: x + y + c + z,

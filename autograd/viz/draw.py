@@ -240,28 +240,17 @@ class Prepared:
     highlight: frozenset[Value]
 
 
-def prepare(
-    root: object,
-    what: str,
-    *,
-    rankdir: object,
-    show_data: object,
-    show_grad: object,
-    edge_labels: object,
-    precision: object,
-    collapse: object,
-    max_nodes: object,
-    highlight: object = (),
-    params: object = (),
-    legend: object = True,
-) -> Prepared:
-    """Check ``root`` and the drawing options of ``what`` (``"draw"``, ``"draw_backward"``), then fit the drawing."""
+def prepare(root: object, what: str, *, highlight: object = (), params: object = (), **options: Any) -> Prepared:
+    """Check ``root`` and the drawing ``options`` of ``what`` (``"draw"``, ``"draw_backward"``), then fit
+    the drawing. ``options`` are ``draw``'s keywords (rankdir, show_data, show_grad, edge_labels,
+    precision, collapse, max_nodes, legend), checked here and nowhere else."""
     value = _check_root(root, what)
-    options = _check_options(rankdir, show_data, show_grad, edge_labels, precision, collapse, max_nodes, legend)
+    checked = _check_options(**options)
     chosen_params = _members(params, value, "params")  # type: ignore[arg-type]
     marked = _members(highlight, value, "highlight")  # type: ignore[arg-type]
-    structure, options, note = _structure(value, chosen_params, options, collapse, max_nodes)  # type: ignore[arg-type]
-    return Prepared(value, structure, options, note, marked)
+    collapse, max_nodes = options["collapse"], options["max_nodes"]
+    structure, checked, note = _structure(value, chosen_params, checked, collapse, max_nodes)
+    return Prepared(value, structure, checked, note, marked)
 
 
 def draw(

@@ -19,7 +19,8 @@ LABEL_DISPLAY_LIMIT = 120  # characters of a user label shown; the rest is elide
 # \\ a single backslash) even inside HTML-like labels: a zero-width space breaks the pair.
 _SUBSTITUTED_AFTER_BACKSLASH = frozenset("GNEHTLnlr\\")
 _ZERO_WIDTH_SPACE = "&#8203;"
-_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+# "]" as an entity too: Graphviz 2.42/2.43 refuses a label whose text is only "]" (a syntax error).
+_HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "]": "&#93;"}
 
 
 def _visible_escape(ch: str) -> str:

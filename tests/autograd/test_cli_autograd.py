@@ -105,6 +105,21 @@ def test_grad_json(capsys: pytest.CaptureFixture[str]) -> None:
     }
 
 
+def test_grad_of_hypot(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grad", "hypot(x, y)", "x=3", "y=4"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["f = 5.0", "df/dx = 0.6", "df/dy = 0.8"]
+    assert main(["grad", "hypot(x)", "x=3"]) == 2
+    assert "hypot() takes 2 arguments: hypot(x, y)" in capsys.readouterr().err
+
+
+def test_help_lists_every_function_with_its_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["grad", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "hypot, leaky_relu" in shown and "two arguments: hypot(x, y)" in shown
+    assert "any number of arguments: logsumexp(x, ...) and max(x, ...)" in shown
+
+
 def test_constant_expressions_have_a_value_and_no_partials(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["grad", "2 + 3"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == ["f = 5.0"]

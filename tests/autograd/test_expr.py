@@ -11,7 +11,9 @@ import sympy
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from valuegrad import autograd
 from valuegrad.autograd import Value, gradients
+from valuegrad.autograd.core import ops
 from valuegrad.autograd.expr import FUNCTIONS, MAX_LENGTH, MAX_NESTING, ExpressionError, parse, parse_assignment
 
 # ---------------------------------------------------------------- right answers
@@ -26,13 +28,14 @@ SYMPY_CASES = [
     ("log(abs(x - 3)) + +x - -y", {"x": 0.5, "y": 2.0}),
     ("  (x + 1) * (x - 1)  ", {"x": 3.0}),
     ("2 * 3 * x + 1e-3 / x", {"x": 0.25}),
+    ("hypot(x, y) * hypot(x, 2) + hypot(3, y) / hypot(x - 1, y)", {"x": 0.6, "y": -1.5}),
 ]
 
 
 def sympy_value_and_gradient(text: str, point: dict[str, float]) -> tuple[float, dict[str, float]]:
     symbols = {name: sympy.Symbol(name, real=True) for name in point}
     namespace = {**symbols, "tanh": sympy.tanh, "exp": sympy.exp, "log": sympy.log, "sin": sympy.sin}
-    namespace.update(cos=sympy.cos, sqrt=sympy.sqrt, abs=sympy.Abs)
+    namespace.update(cos=sympy.cos, sqrt=sympy.sqrt, abs=sympy.Abs, hypot=lambda a, b: sympy.sqrt(a**2 + b**2))
     expression = sympy.sympify(text.strip(), locals=namespace)
     at = {symbols[n]: v for n, v in point.items()}
     value = float(expression.evalf(subs=at))
@@ -77,7 +80,41 @@ def test_functions_with_a_parameter_and_nary_functions() -> None:
     y = parse("max(x, 1, -x)").evaluate({"x": x})
     assert isinstance(y, Value) and y.data == 2.0
     assert parse("logsumexp(0, 0)").evaluate({}) == pytest.approx(math.log(2.0))
-    assert {"tanh", "sigmoid", "relu", "max", "logsumexp"} <= set(FUNCTIONS)
+    assert {"tanh", "sigmoid", "relu", "max", "logsumexp", "hypot"} <= set(FUNCTIONS)
+
+
+def test_hypot_takes_two_arguments_values_or_numbers_on_either_side() -> None:
+    x, y = Value(3.0, label="x"), Value(-4.0, label="y")
+    both = parse("hypot(x, y)").evaluate({"x": x, "y": y})
+    assert isinstance(both, Value) and both.data == 5.0 and both.op == "hypot" and both.parents == (x, y)
+    assert gradients(both, [x, y]) == [0.6, -0.8]
+    for text in ("hypot(x, 4)", "hypot(4, x)", "hypot(x, 2 + 2)"):
+        folded = parse(text).evaluate({"x": x})
+        assert isinstance(folded, Value) and folded.data == 5.0 and folded.parents == (x,), text
+        assert folded.op == "hypot_const" and folded.op_symbol == "hypot(·, 4)", text
+    assert parse("hypot(3, 4)").evaluate({}) == 5.0
+    assert parse("hypot(1e308, 1e308)").evaluate({}) == math.hypot(1e308, 1e308)  # no overflow
+    assert parse("hypot(1/0, log(-1))").evaluate({}) == math.inf  # an infinite leg wins over nan
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_every_function_takes_as_many_arguments_as_its_table_row_says(name: str) -> None:
+    """The parser reads each function's arity from the op table: no list of its own to keep."""
+    row = ops.FUNCTIONS[name]
+    x, y = Value(0.3), Value(-1.2)
+    if row.arity == 1:
+        count, direct = 1, getattr(Value, name)(x)
+    elif row.arity == 2:
+        count, direct = 2, getattr(autograd, name)(x, y)
+    else:
+        count, direct = 3, getattr(autograd, name)([x, y, 0.5])
+    arguments = ["x", "y", "0.5"][:count]
+    got = parse(f"{name}({', '.join(arguments)})").evaluate({"x": x, "y": y})
+    assert isinstance(got, Value) and got.op == direct.op and got.data == direct.data
+    refused = [0] if row.arity is None else [0, count + (2 if row.param else 1)]
+    for wrong in refused:
+        with pytest.raises(ExpressionError, match=rf"{name}\(\) (takes|needs)"):
+            parse(f"{name}({', '.join(['x'] * wrong)})")
 
 
 def test_numbers_may_be_bound_instead_of_values() -> None:
@@ -119,7 +156,7 @@ def expressions(draw: st.DrawFn, depth: int = 0) -> tuple[str, Callable[[dict[st
             return name, lambda env: env[name]
         number = draw(st.floats(0, 10, allow_nan=False).map(lambda f: round(f, 3)))
         return repr(number), lambda env: number
-    kind = draw(st.sampled_from(["+", "-", "*", "/", "neg", "call", "parens"]))
+    kind = draw(st.sampled_from(["+", "-", "*", "/", "neg", "call", "parens", "hypot"]))
     left_text, left = draw(expressions(depth + 1))
     if kind == "neg":
         return f"-({left_text})", lambda env: -left(env)
@@ -130,6 +167,8 @@ def expressions(draw: st.DrawFn, depth: int = 0) -> tuple[str, Callable[[dict[st
         function = FLOAT_FUNCTIONS[name]
         return f"{name}({left_text})", lambda env: function(left(env))
     right_text, right = draw(expressions(depth + 1))
+    if kind == "hypot":
+        return f"hypot({left_text}, {right_text})", lambda env: math.hypot(left(env), right(env))
     text = f"({left_text}) {kind} ({right_text})"
     operations: dict[str, Callable[[float, float], float]] = {
         "+": lambda a, b: a + b,
@@ -181,6 +220,9 @@ def test_random_expressions_evaluate_like_an_independent_float_evaluator(
         ("x, y", "tuples", 1),
         ("[x]", "lists", 1),
         ("tanh(x, 2)", "takes 1 argument", 1),
+        ("hypot(x)", "takes 2 arguments: hypot(x, y)", 1),
+        ("hypot(x, y, 1)", "takes 2 arguments", 1),
+        ("hypot(x, y=1)", "no keyword arguments", 10),
         ("leaky_relu(x, y)", "must be a number", 15),
         ("relu(x=1)", "keyword", 6),
         ("max()", "at least one", 1),

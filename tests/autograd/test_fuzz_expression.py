@@ -21,10 +21,14 @@ from hypothesis import event, given, note
 from hypothesis import strategies as st
 
 from valuegrad.autograd import Value
+from valuegrad.autograd.core import ops
 from valuegrad.autograd.expr import FUNCTIONS, MAX_LENGTH, MAX_NESTING, Expression, ExpressionError, parse
 
-NARY = frozenset({"max", "logsumexp"})
-WITH_PARAMETER = frozenset({"leaky_relu", "elu"})
+# Which function takes how many arguments is the op table's word (each row's arity and param);
+# the whitelist below restates only the rules.
+NARY = frozenset(name for name, row in ops.FUNCTIONS.items() if row.arity is ops.NARY)
+PAIRS = frozenset(name for name, row in ops.FUNCTIONS.items() if row.arity == 2)
+WITH_PARAMETER = frozenset(name for name, row in ops.FUNCTIONS.items() if row.param == "alpha")
 ALLOWED_BINARY = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 ALL_BINARY = (*ALLOWED_BINARY, ast.FloorDiv, ast.Mod, ast.MatMult, ast.BitXor, ast.BitAnd, ast.BitOr, ast.LShift)
 ALL_UNARY = (ast.USub, ast.UAdd, ast.Not, ast.Invert)
@@ -213,6 +217,8 @@ def _call_arguments(node: ast.Call) -> list[ast.expr] | None:
     name, arguments = node.func.id, list(node.args)
     if name in NARY:
         return arguments if arguments and not node.keywords else None
+    if name in PAIRS:
+        return arguments if len(arguments) == 2 and not node.keywords else None
     for named in node.keywords:
         if name in WITH_PARAMETER and named.arg == "alpha" and len(arguments) == 1:
             arguments.append(named.value)

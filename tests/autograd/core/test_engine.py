@@ -331,3 +331,22 @@ def test_backward_restores_the_cycle_collector_state_even_after_an_error() -> No
         assert not gc.isenabled()  # a caller's own choice is left alone
     finally:
         gc.enable()
+
+
+def test_zero_grad_takes_one_root_or_many_and_is_the_one_way_to_zero() -> None:
+    from valuegrad import nn
+    from valuegrad.autograd import zero_grad
+
+    a, b = Value(2.0), Value(3.0)
+    y = a * b + a
+    y.backward(create_graph=True)
+    assert a.grad == 4.0 and a.grad_value is not None
+    zero_grad([a, b])  # the leaves only: y keeps its own
+    assert (a.grad, b.grad, a.grad_value, b.grad_value) == (0.0, 0.0, None, None) and y.grad == 1.0
+    zero_grad(y)  # one root: its whole graph
+    assert y.grad == 0.0
+    model = nn.MLP(2, [2, 1], rng=0)
+    model([1.0, 2.0])[0].backward()
+    assert any(p.grad for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())

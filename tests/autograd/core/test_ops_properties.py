@@ -8,6 +8,7 @@ SymPy derivatives of the same rows are checked in ``test_sympy.py``.
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 import pytest
@@ -99,6 +100,10 @@ KINK_CONVENTIONS = [
     ("x.elu(c)", (0.0,), (0.5,), [0.5]),
     ("max(x, y, z)", (2.0, 2.0, 1.0), (), [1.0, 0.0, 0.0]),
     ("max(x, y, z)", (1.0, 3.0, 3.0), (), [0.0, 1.0, 0.0]),
+    ("hypot(x, y)", (0.0, 0.0), (), [0.0, 0.0]),
+    ("hypot(x, y)", (-0.0, 0.0), (), [0.0, 0.0]),
+    ("x.hypot(c)", (0.0,), (0.0,), [0.0]),
+    ("hypot(c, x)", (0.0,), (-0.0,), [0.0]),
 ]
 
 
@@ -109,6 +114,15 @@ def test_one_sided_choices_at_kinks(
     """The decided kinks (README): relu'(0) = abs'(0) = 0, hard_tanh'(±1) = 0, alpha at 0, max takes the first."""
     out, leaves = _engine(row(name), xs, cs)
     assert autograd.gradients(out, leaves) == expected
+
+
+def test_every_rows_arity_agrees_with_the_engine_rows() -> None:
+    """A test row passes as many Values as its engine row takes (n-ary rows: any number)."""
+    for r in ROWS:
+        assert r.op is ops.by_name(r.engine_op)
+        assert r.op.arity in (r.arity, ops.NARY), r.name
+    with pytest.raises(ValueError, match=r"'x \* x': 1 inputs, but the engine's 'mul' takes 2"):
+        OpRow("x * x", "mul", lambda x: x * x, lambda x: x * x, lambda sp, x: x * x, (row("x + y").domain[0],))
 
 
 @pytest.mark.parametrize("r", [r for r in ROWS if r.arity == 1], ids=[r.name for r in ROWS if r.arity == 1])
@@ -135,3 +149,42 @@ TAIL_DERIVATIVES = [
 def test_derivatives_keep_relative_accuracy_in_the_tails(name: str, f: Any, exact: Any, x: float) -> None:
     got, want = autograd.grad(f)(x), exact(x)
     assert abs(got - want) <= 1e-12 * want, f"{name}'({x}) = {got!r}, exactly {want!r}"
+
+
+# ------------------------------------------------------------------- hypot
+
+
+def test_hypot_forward_and_gradient() -> None:
+    x, y = Value(3.0), Value(-4.0)
+    h = x.hypot(y)
+    assert h.data == 5.0 and h.op == "hypot" and h.parents == (x, y) and h.op_symbol == "hypot"
+    assert autograd.gradients(h, [x, y]) == [0.6, -0.8]
+    assert autograd.hypot(x, y).data == 5.0 and autograd.hypot(x, y).parents == (x, y)
+
+
+def test_a_plain_number_folds_into_one_hypot_node_on_either_side() -> None:
+    x = Value(3.0)
+    for h in (x.hypot(4.0), x.hypot(4), autograd.hypot(x, 4.0), autograd.hypot(4.0, x)):
+        assert h.op == "hypot_const" and h.parents == (x,) and h.constant == 4.0 and h.data == 5.0
+        assert h.op_symbol == "hypot(·, 4)"
+        assert autograd.gradients(h, [x]) == [0.6]
+    both_numbers = autograd.hypot(3, 4)
+    assert both_numbers.data == 5.0 and both_numbers.parents[0].is_leaf
+    with pytest.raises(TypeError, match=r"hypot\(\) takes a Value or a real number, got str"):
+        x.hypot("4")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"Value\(\) takes a real number"):
+        autograd.hypot("3", 4)  # type: ignore[arg-type]
+
+
+@given(st.floats(allow_nan=True), st.floats(allow_nan=True))
+def test_hypot_is_symmetric_bit_for_bit_and_is_math_hypot(a: float, b: float) -> None:
+    """So ``hypot(c, x)`` may fold into the same row as ``x.hypot(c)``, as ``c * x`` does into ``mul_const``."""
+    h = ops.HYPOT.forward(a, b)
+    assert _bits(h) == _bits(ops.HYPOT.forward(b, a)) == _bits(autograd.hypot(a, Value(b)).data)
+    assert _bits(h) == _bits(autograd.hypot(Value(a), b).data) == _bits(Value(a).hypot(Value(b)).data)
+    expected = math.hypot(a, b)
+    assert h == expected or (h != h and expected != expected)
+
+
+def _bits(x: float) -> bytes:
+    return struct.pack("<d", x)

@@ -55,6 +55,13 @@ IEEE_CASES: list[tuple[str, Callable[[], Value], float]] = [
     ("huge int", lambda: Value(10**400) * 1.0, INF),
     ("logsumexp inf", lambda: autograd.logsumexp([Value(INF), Value(1.0)]), INF),
     ("inf - inf", lambda: Value(INF) - Value(INF), NAN),
+    ("hypot 1e308", lambda: Value(1e308).hypot(Value(1e308)), math.hypot(1e308, 1e308)),
+    ("hypot 1e-320", lambda: Value(1e-320).hypot(1e-320), math.hypot(1e-320, 1e-320)),
+    ("hypot 2e308 overflow", lambda: Value(1.5e308).hypot(Value(1.5e308)), INF),
+    ("hypot inf nan", lambda: Value(INF).hypot(Value(NAN)), INF),
+    ("hypot nan -inf", lambda: autograd.hypot(NAN, Value(-INF)), INF),
+    ("hypot nan", lambda: Value(NAN).hypot(1.0), NAN),
+    ("hypot -0 -0", lambda: Value(-0.0).hypot(Value(-0.0)), 0.0),
 ]
 
 
@@ -80,6 +87,9 @@ def test_ieee_results_and_no_math_exceptions(case: str, build: Callable[[], Valu
         (lambda x: x.leaky_relu(0.2), 0.2),
         (lambda x: x.elu(0.5), 0.5),
         (lambda x: 1 / x, -INF),  # -(1/0)/0
+        (lambda x: x.hypot(x), 0.0),  # hypot'(0, 0) = (0, 0), not 0/0
+        (lambda x: x.hypot(0.0), 0.0),
+        (lambda x: x.hypot(2.0), 0.0),  # x / h
     ],
 )
 def test_gradients_at_zero_follow_ieee_and_the_documented_kinks(

@@ -85,8 +85,18 @@ def test_op_names_are_unique_and_rows_pickle_by_name() -> None:
     for r in rows:
         assert pickle.loads(pickle.dumps(r)) is r
     with pytest.raises(ValueError, match="two op rows are named 'exp'"):
-        ops._row("exp", "exp", math.exp, lambda F, xs, out, c: (out,))
+        ops._row("exp", "exp", 1, math.exp, lambda F, xs, out, c: (out,))
     assert ops.ALL["exp"] is ops.EXP
+
+
+def test_a_row_takes_one_or_two_parents_or_any_number() -> None:
+    for arity in (0, 3, -1, 2.5):
+        with pytest.raises(ValueError, match=r"has arity .*1 or 2 parents, or NARY"):
+            ops._row("nosuch", "?", arity, math.exp, lambda F, xs, out, c: (out,))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="only a unary row has a constant"):
+        ops._row("nosuch", "?", 2, math.hypot, lambda F, xs, out, c: (out,), None, "alpha")
+    assert "nosuch" not in ops.ALL
+    assert {op.arity for op in ops.ALL.values()} == {1, 2, ops.NARY}
 
 
 def test_unary_functions_are_the_rows_made_as_functions_each_a_value_method() -> None:
@@ -94,6 +104,32 @@ def test_unary_functions_are_the_rows_made_as_functions_each_a_value_method() ->
     assert made_as_functions <= set(ops.UNARY) and not {"neg", "add_const", "sum", "dot"} & set(ops.UNARY)
     for name, row in ops.UNARY.items():
         assert ops.ALL[name] is row and callable(getattr(Value, name))
+    assert {name: row for name, row in ops.FUNCTIONS.items() if row.arity == 1} == ops.UNARY
+
+
+def test_binary_and_nary_functions_are_engine_functions_of_their_name() -> None:
+    from valuegrad.autograd import core
+
+    others = {name: row for name, row in ops.FUNCTIONS.items() if row.arity != 1}
+    assert {"hypot", "max", "logsumexp"} <= set(others) and not {"sum", "dot", "add"} & set(ops.FUNCTIONS)
+    for name, row in others.items():
+        assert ops.ALL[name] is row and callable(getattr(core, name)) and callable(getattr(autograd, name))
+        if row.arity == 2:
+            assert callable(getattr(Value, name))  # x.hypot(y) too
+
+
+@pytest.mark.parametrize("row", list(ops.ALL.values()), ids=list(ops.ALL))
+def test_apply_calls_forward_as_the_arity_says(row: ops.Op) -> None:
+    """One convention for every row: ``forward(x, c)``, ``forward(x, y)`` or ``forward(xs, c)``."""
+    data = {1: [0.5], 2: [0.5, 2.0], ops.NARY: [0.5, 2.0, -1.0]}[row.arity]
+    c = {"sum": 1.5, "dot": ops.DotConst((1.0, 2.0, 3.0), 0.25)}.get(row.name, 2.0 if row.arity == 1 else None)
+    if row.arity == 2:
+        expected = row.forward(*data)
+    elif row.arity == 1:
+        expected = row.forward(data[0], c)
+    else:
+        expected = row.forward(data, c)
+    assert bits(row.apply(data, c)) == bits(expected)
 
 
 INLINE = [  # the dunders that apply their row's forward inline, for speed
@@ -181,6 +217,10 @@ def test_the_expression_language_reads_functions_and_parameters_from_the_table()
     from valuegrad.autograd import expr
 
     assert set(ops.UNARY) <= set(expr.FUNCTIONS)
+    assert tuple(sorted(ops.FUNCTIONS)) == expr.FUNCTIONS
     assert expr.PARAMETERS == {"elu": "alpha", "leaky_relu": "alpha"}
+    assert {name: row.arity for name, row in ops.FUNCTIONS.items()} == expr._ARITY
     with pytest.raises(LookupError, match=r"without a Value method.*'nosuch'"):
-        expr._methods({"nosuch": ops.EXP})
+        expr._callables({"nosuch": ops.EXP})
+    with pytest.raises(LookupError, match=r"engine function of the same name.*'nosuch'"):
+        expr._callables({"nosuch": ops.HYPOT})

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from valuegrad import autograd
 from valuegrad.autograd import Value
 from valuegrad.autograd.testing.optable import ROWS, OpRow, row
-from valuegrad.autograd.testing.oracles import close
+from valuegrad.autograd.testing.oracles import central_differences, close
 from valuegrad.autograd.testing.strategies import Expression, expressions, op_inputs
 from valuegrad.autograd.testing.symbolic import SympyTwin, row_twin
 
@@ -78,6 +78,40 @@ def test_pow_mixed_second_derivative_at_zero_exponent() -> None:
     _, _, hessian = engine_gradient_and_hessian(lambda x, y: x**y, (2.0, 0.0))
     assert_close(hessian, row_twin(row("x ** y")).hessian(2.0, 0.0), "hessian", rel=1e-12, abs_=1e-15)
     assert hessian[0][1] == hessian[1][0] == 0.5
+
+
+@pytest.mark.parametrize("point", [(3.0, -4.0), (1e-3, 2.0), (-7.5, 0.25), (0.5, 0.5), (-2e-5, -3e-5)])
+def test_hypot_second_derivatives_match_sympy_and_central_differences(point: tuple[float, float]) -> None:
+    """hypot's Hessian is [[y², -xy], [-xy, x²]] / h³: from the one rule, rebuilt as Values under create_graph."""
+    value, gradient, hessian = engine_gradient_and_hessian(lambda x, y: x.hypot(y), point)
+    twin = row_twin(row("hypot(x, y)"))
+    assert_close([value], [twin.value(*point)], "value", rel=1e-15, abs_=0.0)
+    assert_close(gradient, twin.gradient(*point), "gradient", rel=1e-14, abs_=0.0)
+    assert_close(hessian, twin.hessian(*point), "hessian", rel=1e-9, abs_=1e-12)
+    x, y = point
+    h = math.hypot(x, y)
+    exact = [[y * y / h**3, -x * y / h**3], [-x * y / h**3, x * x / h**3]]
+    assert_close(hessian, exact, "exact", rel=1e-9, abs_=0.0)
+    assert_close([hessian[0][1]], [hessian[1][0]], "symmetry", rel=1e-14, abs_=0.0)
+    # Central differences of the engine's float gradient, with a step small beside the distance to the kink.
+    step = 1e-6 * min(1.0, h)
+    for i in range(2):
+        numeric = central_differences(lambda a, b, i=i: _hypot_gradient(a, b)[i], point, h=step)
+        assert_close(hessian[i], numeric, f"central differences of gradient[{i}]", rel=1e-6, abs_=1e-9)
+
+
+def _hypot_gradient(x: float, y: float) -> list[float]:
+    a, b = Value(x), Value(y)
+    return autograd.gradients(a.hypot(b), [a, b])
+
+
+def test_hypot_with_a_number_nested_grad_matches_sympy() -> None:
+    d1 = autograd.grad(lambda v: autograd.hypot(2.0, v))
+    d2 = autograd.grad(d1)
+    twin = row_twin(row("hypot(c, x)"))
+    for x in (-3.0, 0.1, 1.5):
+        assert_close([d1(x), d2(x)], [twin.gradient(x, 2.0)[0], twin.hessian(x, 2.0)[0][0]], "d1, d2", 1e-13, 0.0)
+        assert d2(x) == pytest.approx(4.0 / math.hypot(x, 2.0) ** 3, rel=1e-13)
 
 
 def test_the_sympy_comparison_fails_on_a_wrong_gradient() -> None:

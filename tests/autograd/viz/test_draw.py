@@ -221,6 +221,18 @@ def test_svg_has_one_node_per_value_and_op_and_the_right_edges() -> None:
     assert texts["op2"] == ["×"]
 
 
+def test_hypot_is_drawn_with_its_name_and_local_derivatives() -> None:
+    x, y = Value(3.0, label="x"), Value(4.0, label="y")
+    out = x.hypot(y) + autograd.hypot(2.0, y)
+    source = draw(out, edge_labels=True).source
+    ops = re.findall(r"^\t(op\d+) \[id=\"op\d+\" label=<([^>]*)>", source, flags=re.MULTILINE)
+    assert [label for _, label in ops] == ["hypot", "hypot(·, 2)", "+"]
+    labels = re.findall(r"-> op\d+ \[id=\"e\d+\" headlabel=<([^>]*)>", source)
+    assert labels[:2] == ["0.6000", "0.8000"]  # ∂/∂x = x/h, ∂/∂y = y/h
+    texts = node_texts(draw(out).svg())
+    assert sorted(t[0] for name, t in texts.items() if name.startswith("op")) == ["+", "hypot", "hypot(·, 2)"]
+
+
 HOSTILE_LABELS = [
     '<x>]; injected [label="PWNED"]',
     '"]; n99 [label="x"]; n0 -> n99 [',
@@ -521,3 +533,10 @@ def test_absurd_module_paths_are_capped_in_depth() -> None:
     graph = draw(y, collapse=None)
     assert graph.source.count("subgraph cluster_") == MAX_CLUSTER_DEPTH
     assert len(svg_groups(graph.svg(), "cluster")) == MAX_CLUSTER_DEPTH
+
+
+@pytest.mark.parametrize("label", ["]", "]]", "a]", "[]"])
+def test_brackets_alone_in_a_label_draw_under_every_graphviz(label: str) -> None:
+    """Graphviz 2.43 (Debian, Ubuntu, Colab) failed on a label that is only "]" (found by Hypothesis)."""
+    svg = draw(Value(1.0, label=label)).svg()
+    assert label in svg.replace("&#93;", "]")
