@@ -42,7 +42,9 @@ def test_the_wheel_installs_one_top_level_name_and_the_license(wheel: Path) -> N
     top = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top == {"valuegrad"}
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
-    assert {"valuegrad/autograd/engine.py", "valuegrad/nn/module.py", "valuegrad/py.typed"} <= set(names)
+    assert {"valuegrad/autograd/core/value.py", "valuegrad/nn/module.py", "valuegrad/py.typed"} <= set(names)
+    # no module from before 0.3.0's move (a stale build/ folder would carry them into the wheel)
+    assert not {"valuegrad/autograd/engine.py", "valuegrad/autograd/drawing.py"} & set(names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "valuegrad = valuegrad.__main__:main" in text and "[hypothesis]" in text
