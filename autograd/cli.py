@@ -4,7 +4,9 @@
     python -m valuegrad.autograd grad "tanh(w*x + b)" x=2 w=-3 b=6.88
 
 Expressions go through ``autograd.expr`` (a whitelist parser; nothing is
-executed). Exit codes: 0 success, 1 a rendering or file problem, 2 bad input.
+executed). Exit codes: 0 success, 1 a rendering or file problem, 2 bad input
+(an ``-o`` ending in a slash or that is only an extension, such as ``.svg``, is bad input:
+nothing is written). ``-o -`` writes the picture itself to standard output.
 Every error is one line on standard error (an expression error adds the text with
 carets under the offending part). If the reader of standard output goes away
 (``... | head -1``) the command stops quietly with exit code 1, as Python's
@@ -85,7 +87,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         return sub
 
     draw_command = command("draw", "draw the graph (after backward, so gradients show) to SVG, PNG, DOT or HTML")
-    draw_command.add_argument("-o", "--output", help="file to write ('-' for standard output); default graph.FORMAT")
+    draw_command.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="file to write (default graph.FORMAT); '-' writes the picture to standard output "
+        "(SVG unless --format says otherwise; PNG is refused on a terminal)",
+    )
     draw_command.add_argument("--format", choices=FORMATS, help="output format; default from the -o suffix, else svg")
     draw_command.add_argument("--edge-labels", action="store_true", help="write the local derivative on each edge")
     draw_command.add_argument(
@@ -157,11 +165,26 @@ def _output_target(arguments: argparse.Namespace) -> tuple[Path | None, str]:
     if output is None:
         output_format = chosen or "svg"
         return Path(f"graph.{output_format}"), output_format
+    _check_file_name(output)
     path = Path(output)
     from_suffix = SAVE_FORMATS.get(path.suffix.lower())
     if chosen and from_suffix and chosen != from_suffix:
         raise _UsageError(f"--format {chosen} contradicts the suffix of {output!r}; change one of them")
     return path, chosen or from_suffix or "svg"
+
+
+def _check_file_name(output: str) -> None:
+    """Refuse an -o that names a directory or is only an extension, before anything is written.
+
+    ``Path("dir.html/")`` would drop the slash and write a file ``dir.html``; ``-o .html`` would
+    write a hidden file named ``.html``.
+    """
+    separators = tuple(filter(None, (os.sep, os.altsep)))
+    name = os.path.basename(output.rstrip("".join(separators)))
+    if output.endswith(separators) or name in ("", ".", ".."):
+        raise _UsageError(f"-o {output!r} names a directory; give a file name, e.g. {Path(output) / 'graph.svg'}")
+    if name.lower() in SAVE_FORMATS:
+        raise _UsageError(f"-o {output!r} is only an extension; give a file name, e.g. graph{name}")
 
 
 def _run_draw(arguments: argparse.Namespace) -> str | bytes:

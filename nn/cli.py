@@ -97,6 +97,18 @@ def _nonnegative_float(name: str, high: float) -> Any:
     return parse
 
 
+def _out_directory(text: str) -> Path:
+    """--out names a directory: not standard output ('-'), and not nothing."""
+    if text == "-":
+        raise argparse.ArgumentTypeError(
+            "training writes a directory of files (model.json, plots, graph), not standard output ('-'); "
+            "give a directory name"
+        )
+    if not text.strip():
+        raise argparse.ArgumentTypeError("give a directory name")
+    return Path(text)
+
+
 def _dataset(text: str) -> Recipe:
     try:
         return RECIPES[text]
@@ -127,7 +139,9 @@ def build_parser(prog: str = PROGRAM) -> argparse.ArgumentParser:
         help=f"dataset noise, at most {MAX_NOISE:g} (default: per dataset)",
     )
     train.add_argument("--seed", type=_bounded_int("--seed", 0, 2**32 - 1), default=0, help="data and init seed")
-    train.add_argument("--out", type=Path, help="output directory (default: runs/DATASET)")
+    train.add_argument(
+        "--out", type=_out_directory, metavar="DIR", help="output directory (default: runs/DATASET; not '-')"
+    )
     train.add_argument(
         "--max-memory",
         type=_positive_float("--max-memory"),

@@ -17,6 +17,12 @@ lr = 1.0 − 0.9·k/100.
 per-parameter buffers (momentum, Adam's moments) as plain numbers, so a model file can carry
 them and training resumes exactly where it stopped (a schedule, being a function, is not
 saved: pass it again).
+
+``load_state_dict`` holds the state to each optimizer's invariants, so that whatever it takes
+steps without an error: every buffer a list of finite numbers as long as ``params``, Adam's
+second moments ``v`` >= 0 (``NONNEGATIVE_BUFFERS``), and ``steps`` a whole number from 0 to
+``MAX_STEPS`` (2**53: beyond it the count is no longer exact as a float, which bias correction
+uses; no training run comes near it).
 """
 
 from __future__ import annotations
@@ -29,9 +35,12 @@ from ..autograd import Value, zero_grad
 from ..autograd.core import checks
 from .module import Module
 
-__all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "linear_schedule", "optimizer_from_state"]
+__all__ = ["MAX_STEPS", "OPTIMIZERS", "SGD", "Adam", "Optimizer", "linear_schedule", "optimizer_from_state"]
 
 Schedule = Callable[[int], float]
+
+#: The largest step count ``load_state_dict`` takes.
+MAX_STEPS = 2**53
 
 
 def linear_schedule(start: float, end: float, steps: int) -> Schedule:
@@ -51,11 +60,13 @@ class Optimizer:
     """Holds the parameter list, the step count and the learning rate (fixed or scheduled).
 
     Subclasses name their hyperparameters (``HYPERPARAMETERS``, checked by ``_check``) and
-    their per-parameter buffers (``BUFFERS``, lists of floats as long as ``params``).
+    their per-parameter buffers (``BUFFERS``, lists of finite floats as long as ``params``;
+    those in ``NONNEGATIVE_BUFFERS`` never below 0).
     """
 
     HYPERPARAMETERS: tuple[str, ...] = ("lr",)
     BUFFERS: tuple[str, ...] = ()
+    NONNEGATIVE_BUFFERS: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Value], lr: float, schedule: Schedule | None = None) -> None:
         where = type(self).__name__
@@ -114,7 +125,7 @@ class Optimizer:
         unexpected = sorted(set(state) - {"steps", "hyperparameters", "buffers"})
         if unexpected:
             raise ValueError(f"{where}: unexpected entry {unexpected[0]!r}")
-        steps = checks.integer(state.get("steps"), "steps", where, low=0)
+        steps = checks.integer(state.get("steps"), "steps", where, low=0, high=MAX_STEPS)
         hyper = state.get("hyperparameters")
         if not isinstance(hyper, Mapping) or set(hyper) != set(self.HYPERPARAMETERS):
             raise ValueError(f"{where}: hyperparameters must be an object with {', '.join(self.HYPERPARAMETERS)}")
@@ -127,7 +138,8 @@ class Optimizer:
             row = buffers[name]
             if not isinstance(row, list) or len(row) != len(self.params):
                 raise ValueError(f"{where}: buffer {name!r} must be a list of {len(self.params)} numbers")
-            values[name] = [checks.real(v, f"{name}[{i}]", where) for i, v in enumerate(row)]
+            check = checks.nonnegative if name in self.NONNEGATIVE_BUFFERS else checks.real
+            values[name] = [check(v, f"{name}[{i}]", where) for i, v in enumerate(row)]
         for name in self.HYPERPARAMETERS:
             setattr(self, name, getattr(checked, name))
         for name, row in values.items():
@@ -179,6 +191,7 @@ class Adam(Optimizer):
 
     HYPERPARAMETERS = ("lr", "betas", "eps", "weight_decay")
     BUFFERS = ("m", "v")
+    NONNEGATIVE_BUFFERS = ("v",)  # a mean of squared gradients: its square root is taken
 
     def __init__(
         self,

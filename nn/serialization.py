@@ -16,8 +16,13 @@ the way, before building anything: the parameter count the architecture implies 
 per class) must equal the file's, so loading takes time in proportion to the file's size. A
 truncated, malformed, foreign, over-nested or wrong-shaped file, or one holding nan, inf or a
 number too large for a float, raises ``ValueError`` naming the file and what is wrong, and the
-file itself is only ever read. There is no pickle and nothing from the file is ever executed:
-classes are looked up by name in a registry of known module types.
+file itself is only ever read. A file over ``MAX_FILE_BYTES`` (32 MiB: some 300,000 parameters
+with Adam's state, far beyond what a scalar engine trains) is refused by its size, before any
+of it is parsed. Optimizer state is held to each optimizer's invariants (``nn.optim``): finite
+buffers as long as the parameter list, Adam's ``v`` >= 0, ``steps`` a whole number in
+[0, ``nn.optim.MAX_STEPS``]; so whatever loads takes its next training step without an error.
+There is no pickle and nothing from the file is ever executed: classes are looked up by name
+in a registry of known module types.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from .layers import MLP, RBF, Layer, Maxout, Neuron
 from .module import Module
 from .optim import Optimizer, optimizer_from_state
 
-__all__ = ["FORMAT", "VERSION", "Checkpoint", "load", "load_checkpoint", "register", "save"]
+__all__ = ["FORMAT", "MAX_FILE_BYTES", "VERSION", "Checkpoint", "load", "load_checkpoint", "register", "save"]
 
 FORMAT = "valuegrad-model"
 VERSION = 2
@@ -41,6 +46,8 @@ VERSION = 2
 READABLE_VERSIONS = (1, 2)
 #: How deep a config may nest lists and objects (MLP's is 2: its ``sizes`` list).
 MAX_CONFIG_DEPTH = 16
+#: The largest model file ``load`` reads, in bytes; a larger one is refused before it is parsed.
+MAX_FILE_BYTES = 32 * 2**20
 #: Version 1 named a layer's unit in lower case.
 _VERSION_1_UNITS = {"neuron": "Neuron", "maxout": "Maxout", "rbf": "RBF"}
 
@@ -119,9 +126,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     def fail(what: str) -> ValueError:
         return ValueError(f"{where} is not a valid valuegrad model file: {what}")
 
-    with open(where, "rb") as file:
-        raw = file.read()
-    document = _parse(raw, fail)
+    document = _parse(_read(where, fail), fail)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise fail(f'it has no "format": "{FORMAT}" tag, so it is some other JSON file')
     version = document.get("version")
@@ -164,6 +169,25 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         except (TypeError, ValueError) as error:
             raise fail(f"its optimizer state is invalid: {error}") from None
     return Checkpoint(model, optimizer)
+
+
+def _read(where: str, fail: Any) -> bytes:
+    """The file's bytes, refused by its size first: never more than ``MAX_FILE_BYTES`` are read."""
+    with open(where, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise fail(f"it is {size} bytes, more than the {MAX_FILE_BYTES} bytes a model file may hold")
+        chunks = [file.read(size + 1)]  # a regular file whole, and one byte more if it has grown
+        held = len(chunks[0])
+        while held > size and held <= MAX_FILE_BYTES:  # a pipe (size 0) or a growing file: read on
+            chunk = file.read(min(2**20, MAX_FILE_BYTES + 1 - held))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            held += len(chunk)
+    if held > MAX_FILE_BYTES:
+        raise fail(f"it is over {MAX_FILE_BYTES} bytes, more than a model file may hold")
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _parse(raw: bytes, fail: Any) -> Any:

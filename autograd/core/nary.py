@@ -162,6 +162,11 @@ def logsumexp(items: Iterable[Operand]) -> Value:
 
 
 def max(items: Iterable[Operand]) -> Value:
-    """The largest item as one node; the gradient goes to the first maximal item (nan if any is nan)."""
+    """The largest item as one node; the whole gradient goes to the first maximal item.
+
+    If any item is NaN the result is NaN, and the first NaN item is the one chosen: it takes the
+    whole gradient (``max([1.0, nan, nan])`` sends it to the middle item), in eager mode, under
+    ``create_graph`` and in ``jit``'s compiled code alike.
+    """
     values = _values(items, "autograd.max")
     return node(ops.MAX.forward([v.data for v in values], None), values, ops.MAX, None)

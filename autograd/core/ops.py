@@ -63,8 +63,9 @@ new function of ``F`` adds it to ``SPECIAL_FUNCTIONS`` (with a ``Value`` method)
 
 Kinks take a one-sided value, as PyTorch does: relu'(0) = 0, abs'(0) = 0,
 hard_tanh'(±1) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha; ``max`` sends the
-whole gradient to the first maximal argument. hypot's gradient (x/h, y/h) is taken as
-(0, 0) at the origin, a subgradient, as PyTorch's norm does (``torch.hypot`` gives nan).
+whole gradient to the first maximal argument, or to the first NaN when one makes it NaN.
+hypot's gradient (x/h, y/h) is taken as (0, 0) at the origin, a subgradient, as PyTorch's
+norm does (``torch.hypot`` gives nan).
 """
 
 from __future__ import annotations
@@ -270,8 +271,10 @@ def _max(xs: Sequence[float], c: None) -> float:
 
 
 def _argmax_onehot(F: Any, xs: Sequence[Any], out: Any, c: None) -> list[float]:
+    """All to the first NaN if there is one (it made the output NaN), else to the first maximum."""
     datas = [F.data(x) for x in xs]
-    hot = datas.index(max(datas)) if all(d == d for d in datas) else 0
+    nans = [i for i, d in enumerate(datas) if d != d]
+    hot = nans[0] if nans else datas.index(max(datas))
     return [1.0 if i == hot else 0.0 for i in range(len(datas))]
 
 

@@ -14,8 +14,11 @@ The renderers here are ``dot`` programs (``DotProgram``). Order of preference: t
 dependency on the platforms it has wheels for -- so ``pip install valuegrad`` alone can render
 SVG there, with no apt and no root. If none is found, ``DotNotFoundError`` says what to do.
 
-A program runs in its own session (process group) with a time limit; on timeout the whole
-group is killed, so nothing it started survives.
+A program runs in its own session (process group) with a time limit; on timeout, and whenever
+a render ends early (``KeyboardInterrupt``, ``SystemExit``), the whole group is killed in a
+``finally``, so nothing it started survives. The library installs no signal handlers (it runs
+inside Jupyter); on Linux the program also gets a parent-death signal (``parent_death``), so
+it dies even when Python is killed outright.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .dot_syntax import DotSyntaxError, count_node_statements
+from .parent_death import parent_death_prefix
 from .svg_markup import count_node_groups
 
 __all__ = [
@@ -242,7 +246,7 @@ class DotProgram:
         try:
             # Its own session: on timeout the whole group goes, not just dot (a wrapper script's children too).
             process = subprocess.Popen(
-                [str(executable), f"-T{output_format}"],
+                [*parent_death_prefix(), str(executable), f"-T{output_format}"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

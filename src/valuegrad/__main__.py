@@ -3,14 +3,77 @@
 Each subcommand is its package's own command line run under the name ``valuegrad``, so
 ``valuegrad train ...`` and ``python -m valuegrad.nn train ...`` are one program. Only the chosen
 package is imported: ``valuegrad --help`` imports neither.
+
+Ctrl-C prints one line and exits with status 130, SIGTERM one line and 143, from this module's
+first lines on (imports included), never a traceback; a ``dot`` still running is killed with
+its process group first.
 """
 
 from __future__ import annotations
 
+import os  # os and sys are loaded when the interpreter starts: these cost nothing
 import sys
-from collections.abc import Sequence
+
+try:  # the C module behind ``signal``: it loads at once, where ``signal`` takes 10 ms (enum)
+    import _signal as _signals
+except ImportError:  # another Python
+    import signal as _signals  # type: ignore[no-redef]
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """SIGINT (Ctrl-C) and SIGTERM: one line and exit 130 or 143, never a traceback.
+
+    Inside ``main``'s work the first signal raises (``KeyboardInterrupt``, or ``SystemExit(143)``
+    for SIGTERM), so every ``finally`` runs: a ``dot`` being waited for has its process group
+    killed, a half-written file is removed. Before that work starts or after it ends (imports,
+    shutdown), and for a second signal, there is nothing to clean up: say so and leave at once.
+    """
+    status = 128 + signum
+    first = not _state["signalled"]
+    _state["signalled"] = True
+    if _state["guarded"] and first:
+        if signum == _signals.SIGINT:
+            raise KeyboardInterrupt
+        _say("terminated")
+        raise SystemExit(status)
+    if first and not _state["said"]:
+        _say("interrupted" if signum == _signals.SIGINT else "terminated")
+    os._exit(status)
+
+
+def _say(what: str) -> None:
+    _state["said"] = True
+    try:  # noqa: SIM105 - contextlib is not imported yet when the handlers are installed
+        os.write(2, f"{PROG}: {what}\n".encode())
+    except OSError:
+        pass
+
+
+def _run_as_the_command() -> bool:
+    """Whether this module is the ``valuegrad`` command (its console script, or ``python -m valuegrad``),
+    not imported by a program of someone else's (a test runner, a notebook) whose signals are its own."""
+    if __name__ == "__main__":
+        return True
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    for ending in ("-script.pyw", "-script.py", ".exe"):
+        name = name[: -len(ending)] if name.endswith(ending) else name
+    return name == "valuegrad"
+
 
 PROG = "valuegrad"
+_state = {"guarded": False, "signalled": False, "said": False, "installed": False}
+# First thing: from here on Ctrl-C and SIGTERM are one line, never a traceback (the command's
+# choice: the library installs no handlers).
+if _run_as_the_command():
+    for _signal in (_signals.SIGINT, _signals.SIGTERM):
+        try:
+            _signals.signal(_signal, _on_signal)
+        except ValueError:  # not the main thread: leave the signals alone
+            break
+        _state["installed"] = True
+
+import contextlib  # noqa: E402 - after the handlers, so an interrupt here is one line too
+from collections.abc import Sequence  # noqa: E402
 
 HELP = f"""\
 usage: {PROG} {{train,draw,grad}} ...
@@ -32,8 +95,35 @@ examples:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Dispatch to the chosen subcommand; return the exit status (2 for a usage mistake)."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    """Dispatch to the chosen subcommand; return the exit status (2 for a usage mistake, 130 for Ctrl-C)."""
+    _state["guarded"] = True
+    try:
+        status = _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        if not _state["said"]:
+            _say("interrupted")
+        status = 130
+    except SystemExit as stop:
+        if not (_state["signalled"] and stop.code == 143):
+            raise
+        status = 143
+    finally:
+        _state["guarded"] = False
+    if _state["signalled"] and _state["installed"]:
+        _leave(status)
+    return status
+
+
+def _leave(status: int) -> None:
+    """Exit at once after a signal, streams flushed: an import it interrupted (numpy's, under
+    matplotlib) can leave a C extension half made, and the interpreter's own shutdown crash on it."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
+
+
+def _dispatch(args: list[str]) -> int:
     command = args[0] if args else None
     if command == "train":
         from valuegrad.nn.cli import main as train_main

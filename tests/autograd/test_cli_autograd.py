@@ -218,6 +218,52 @@ def test_an_empty_output_name_is_bad_input_and_nothing_is_written(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("dir.html/", "-o 'dir.html/' names a directory; give a file name, e.g. dir.html/graph.svg"),
+        ("pictures/", "-o 'pictures/' names a directory; give a file name, e.g. pictures/graph.svg"),
+        (".", "-o '.' names a directory"),
+        ("sub/..", "-o 'sub/..' names a directory"),
+        (".html", "-o '.html' is only an extension; give a file name, e.g. graph.html"),
+        (".svg", "-o '.svg' is only an extension; give a file name, e.g. graph.svg"),
+        (".PNG", "-o '.PNG' is only an extension"),
+        ("sub/.dot", "-o 'sub/.dot' is only an extension; give a file name, e.g. graph.dot"),
+        (".gv", "-o '.gv' is only an extension"),
+    ],
+)
+def test_an_output_name_that_is_a_directory_or_only_an_extension_is_refused_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], output: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    assert main(["draw", *NEURON, "-o", output], prog="valuegrad") == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith(f"valuegrad: error: {message}")
+    assert captured.err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["sub"]
+
+
+def test_dash_writes_the_svg_to_standard_output_and_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["draw", *NEURON, "-o", "-"]) == 0
+    captured = capsysbinary.readouterr()
+    root = ET.fromstring(captured.out)
+    assert root.tag == f"{SVG}svg" and captured.err == b""
+    assert list(tmp_path.iterdir()) == []
+    assert main(["draw", *NEURON, "-o", "-", "--format", "dot"]) == 0
+    assert capsysbinary.readouterr().out.lstrip().startswith(b"digraph")
+
+
+def test_the_help_says_what_dash_does(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["draw", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "'-' writes the picture to standard output (SVG unless --format says otherwise" in text
+
+
 @posix_only
 def test_drawing_to_dev_null_leaves_it_a_device(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["draw", *NEURON, "--format", "dot", "-o", "/dev/null"]) == 0

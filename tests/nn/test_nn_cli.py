@@ -94,6 +94,23 @@ def test_bad_arguments_exit_2_with_one_line(argv: list[str], message: str, capsy
     assert "Traceback" not in stderr and stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("-", "argument --out: training writes a directory of files (model.json, plots, graph), not standard output"),
+        ("", "argument --out: give a directory name"),
+    ],
+)
+def test_out_that_is_standard_output_or_nothing_is_refused_and_nothing_is_written(
+    tmp_path: Path, capsys, monkeypatch, out: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, stdout, stderr = run(["train", "xor", "--steps", "2", "--no-progress", "--out", out], capsys)
+    assert status == 2 and stdout == ""
+    assert stderr.startswith(f"python -m valuegrad.nn: error: {message}") and stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_out_that_is_a_file_is_refused(tmp_path: Path, capsys) -> None:
     target = tmp_path / "taken"
     target.write_text("keep me")

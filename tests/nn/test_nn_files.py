@@ -181,7 +181,7 @@ def test_save_refuses_an_optimizer_over_other_parameters(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda s: s.update(steps=-1), "steps must be a whole number >= 0"),
+        (lambda s: s.update(steps=-1), "steps must be a whole number between 0 and 9007199254740992"),
         (lambda s: s.update(steps=1.5), "steps must be a whole number"),
         (lambda s: s["hyperparameters"].update(eps=0), "eps must be a finite number > 0"),
         (lambda s: s["hyperparameters"].update(betas=[0.9, 0.9, 0.9]), "betas must be a pair"),
@@ -230,9 +230,15 @@ def _places(document: object) -> list[list[object]]:
     return places
 
 
-def _mutate(document: object, data: st.DataObject) -> object:
-    """One structural mutation anywhere in the parsed file: swap a type, nest, enlarge, multiply."""
-    path = data.draw(st.sampled_from(_places(document)), label="where")
+def _mutate(document: object, data: st.DataObject, within: tuple[object, ...] = ()) -> object:
+    """One structural mutation anywhere in the parsed file (or in its part at ``within``):
+    swap a type, nest, enlarge, multiply, negate."""
+    part, reached = document, 0
+    for key in within:  # as far as an earlier mutation left the way open
+        if not (isinstance(part, dict) and key in part):
+            break
+        part, reached = part[key], reached + 1
+    path = [*within[:reached], *data.draw(st.sampled_from(_places(part)), label="where")]
     parent, node = None, document
     for key in path:
         parent, node = node, node[key]  # type: ignore[index]
@@ -248,6 +254,8 @@ def _mutate(document: object, data: st.DataObject) -> object:
             st.just({"x": node}),
             st.just(json.loads("[" * 50 + "1" + "]" * 50)),
             st.just(node * 1000 if isinstance(node, int) and not isinstance(node, bool) else node),
+            st.just(-node if isinstance(node, (int, float)) and not isinstance(node, bool) else node),
+            st.just([0.0] * 100_000),
             st.just([]),
             st.just({}),
         ),
@@ -292,4 +300,55 @@ def test_fuzzed_model_files_load_or_raise_a_valueerror_naming_the_file(tmp_path:
         tracemalloc.stop()
     assert time.perf_counter() - start < 2.0
     assert peak < 20_000_000
+    assert path.read_bytes() == raw  # only ever read
+
+
+# ------------------------------------------- the fuzzer, on optimizer state (issue 22)
+
+_X, _Y = nn.data.moons(8, seed=2)
+
+
+def _seed_checkpoint(which: str) -> tuple[nn.Module, nn.optim.Optimizer]:
+    model = nn.MLP(2, [3, 1], rng=0)
+    if which == "adam":
+        optimizer: nn.optim.Optimizer = nn.optim.Adam(model.parameters(), lr=0.02, weight_decay=1e-3)
+    else:
+        optimizer = nn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9 if which == "sgd-momentum" else 0.0)
+    nn.fit(model, _X, _Y, loss="hinge", optimizer=optimizer, steps=2, progress=False)
+    return model, optimizer
+
+
+_SEED_CHECKPOINTS = {which: _seed_checkpoint(which) for which in ("adam", "sgd-momentum", "sgd")}
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.sampled_from(sorted(_SEED_CHECKPOINTS)), data=st.data())
+def test_fuzzed_optimizer_state_loads_and_trains_or_raises_a_valueerror(tmp_path: Path, which: str, data) -> None:
+    path = tmp_path / "fuzzed.json"
+    model, optimizer = _SEED_CHECKPOINTS[which]
+    model.save(path, optimizer=optimizer)
+    document = json.loads(path.read_bytes())
+    for _ in range(data.draw(st.integers(1, 3), label="mutations")):
+        within = data.draw(st.sampled_from([("optimizer",), ("optimizer", "state")]), label="within")
+        document = _mutate(document, data, within)
+    raw = json.dumps(document, allow_nan=True).encode()
+    path.write_bytes(raw)
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        loaded, resumed = nn.load_checkpoint(path)
+    except ValueError as error:
+        assert str(path) in str(error) and "is not a valid valuegrad model file" in str(error)
+    else:
+        assert isinstance(loaded, nn.Module) and isinstance(resumed, nn.optim.Optimizer)
+        assert resumed.params == loaded.parameters()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert time.perf_counter() - start < 2.0
+    assert peak < 40_000_000
+    if "loaded" in locals():  # a usable pair: its first training step never fails
+        steps = resumed.steps
+        nn.fit(loaded, _X, _Y, loss="hinge", optimizer=resumed, steps=1, progress=False)
+        assert resumed.steps == steps + 1
     assert path.read_bytes() == raw  # only ever read

@@ -292,3 +292,20 @@ def test_example_loop_equals_the_engine_over_a_batch():
     total.backward()
     assert values == [o.data for o in outputs]
     assert [p.grad for p in w] == [t.grad for t in twins]
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_compiled_max_agrees_with_the_engine_on_nan(n: int) -> None:
+    """The first NaN takes max's gradient in compiled code too (the op table's rule, issue 22)."""
+    from valuegrad.autograd import max as vmax
+
+    def f(*xs):
+        return vmax(list(xs)) * 3.0
+
+    compiled = jit(f, argnums=tuple(range(n)))
+    for xs in itertools.product((1.0, math.nan, -math.inf, 2.0), repeat=n):
+        assert_agree(f, compiled, list(xs))
+        value, grads = compiled(*xs)
+        if any(x != x for x in xs):
+            first = next(i for i, x in enumerate(xs) if x != x)
+            assert math.isnan(value) and list(grads) == [3.0 if i == first else 0.0 for i in range(n)]

@@ -248,6 +248,35 @@ def test_max_sends_the_gradient_to_the_first_maximum() -> None:
     assert math.isnan(autograd.max([Value(1.0), Value(math.nan)]).data)
 
 
+@pytest.mark.parametrize(
+    ("data", "hot"),
+    [
+        ([1.0, math.nan], 1),
+        ([math.nan, 1.0], 0),
+        ([1.0, math.nan, math.nan, 5.0], 1),
+        ([math.inf, 2.0, math.nan], 2),
+        ([-math.inf, math.nan], 1),
+        ([math.nan], 0),
+    ],
+)
+def test_max_with_a_nan_is_nan_and_the_first_nan_takes_the_gradient(data: list[float], hot: int) -> None:
+    expected = [1.0 if i == hot else 0.0 for i in range(len(data))]
+    xs = [Value(x) for x in data]
+    out = autograd.max(xs)
+    assert math.isnan(out.data)
+    out.backward()
+    assert [x.grad for x in xs] == expected
+    # create_graph: the same choice, as a differentiable gradient (the gradient of 2 * max)
+    xs = [Value(x) for x in data]
+    first = autograd.gradients(autograd.max(xs) * 2.0, xs, create_graph=True)
+    assert [g.data for g in first] == [2.0 * e for e in expected]
+    assert all(isinstance(g, Value) for g in first)
+    # with plain numbers among the items: a NaN number before a NaN Value is the first NaN
+    nan_first = autograd.gradients(autograd.max([1.0, math.nan, xs[0]]), [xs[0]])
+    nan_second = autograd.gradients(autograd.max([1.0, xs[0], math.nan]), [xs[0]])
+    assert nan_first == [0.0] and nan_second == [1.0 if data[0] != data[0] else 0.0]
+
+
 # -------------------------------------------------------------- graph hygiene
 
 
