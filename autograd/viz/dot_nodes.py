@@ -24,9 +24,11 @@ __all__ = [
     "ROLE_FILL",
     "DotWriter",
     "DrawOptions",
+    "box_parameter_rows",
     "dot_attributes",
     "op_text",
     "op_width",
+    "parameter_line",
     "text_width",
 ]
 
@@ -68,6 +70,7 @@ class DrawOptions:
     precision: int = 4
     legend: bool = True
     wrap: int = 0  # > 0: layers per row of a long left-to-right drawing broken into rows
+    parameter_grads: bool = False  # a folded box lists its parameters' gradients (the player's boxes)
 
 
 def op_text(v: Value) -> str:
@@ -223,6 +226,9 @@ class DotWriter:
                 numbers.append("grad " + self.grad_text(outputs[0]))
             if numbers:
                 lines.append("out: " + "  ".join(numbers))
+        if self.options.show_grad and self.options.parameter_grads:
+            for row in box_parameter_rows(self.s, box):
+                lines.append(parameter_line(self.s, row, [self.grad_text(p) for p in row], self.number_width))
         return lines
 
     def box_size(self, box: Box) -> tuple[float, float]:
@@ -240,6 +246,19 @@ class DotWriter:
         if any(m in self.highlight or m is self.focus for m in box.members):
             attrs.update(color=HIGHLIGHT, penwidth="3")
         return f"{box.id} {dot_attributes(**attrs)}"
+
+
+def parameter_line(s: Structure, row: list[Value], texts: list[str], number_width: int) -> str:
+    """``grad(w0) 0.1234   grad(w1) ?``: a row of a box's parameters' gradients (numbers padded)."""
+    cells = [f"grad({s.label(p) or 'parameter'}) {number_cell_text(t, number_width)}" for p, t in zip(row, texts)]
+    return "   ".join(cells)
+
+
+def box_parameter_rows(s: Structure, box: Box) -> list[list[Value]]:
+    """A folded box's parameters in rows: one a row up to 5, then 2, then 4 a row."""
+    params = [m for m in box.members if m in s.parameters]
+    per_row = 1 if len(params) <= 5 else 2 if len(params) <= 16 else 4
+    return [params[i : i + per_row] for i in range(0, len(params), per_row)]
 
 
 def _bold(text: str | None) -> str:

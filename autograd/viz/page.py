@@ -46,8 +46,12 @@ _SCRIPT = """
     for (const e of svg.querySelectorAll(".changed, .focus, .active")) e.classList.remove("changed", "focus", "active");
     const f = frames[current];
     mark(f.changed, "changed"); mark(f.focus, "focus"); mark(f.edges, "active");
-    const focus = document.getElementById(f.focus[0]);  // a wide drawing scrolls to the step
-    if (focus) focus.scrollIntoView({ block: "nearest", inline: "center" });
+    const focus = document.getElementById(f.focus[0]);  // a wide drawing scrolls sideways to the step
+    const view = document.getElementById("view");
+    if (focus && view.scrollWidth > view.clientWidth) {
+      const r = focus.getBoundingClientRect(), v = view.getBoundingClientRect();
+      view.scrollLeft += (r.left + r.width / 2) - (v.left + v.width / 2);
+    }
     document.getElementById("caption").textContent = f.caption;
     document.getElementById("counter").textContent = (current + 1) + " / " + frames.length;
   }
@@ -72,8 +76,10 @@ _SCRIPT = """
     const g = ev.target.closest("g.node");
     const lines = g && D.info[g.id];
     if (!lines) { tip.hidden = true; return; }
-    const grad = document.getElementById(g.id + "-grad-text");
-    tip.textContent = lines.concat(grad ? ["grad " + grad.textContent.trim()] : []).join("\\n");
+    const grads = Array.from(g.querySelectorAll("text.grad-text"), function (t) { return t.textContent.trim(); });
+    const value = g.id.startsWith("v") && grads.length === 1;  // a value's cell holds a number only
+    const now = value ? ["grad(" + lines[0] + ") = " + grads[0].replace("-", "\u2212")] : grads;
+    tip.textContent = lines.concat(now).join("\\n");
     tip.style.left = (ev.clientX + 14) + "px"; tip.style.top = (ev.clientY + 14) + "px";
     tip.hidden = false;
   });
@@ -106,7 +112,8 @@ body { font-family: Helvetica, Arial, sans-serif; margin: 12px; color: #111827; 
 #controls { display: flex; gap: 8px; align-items: center; margin-bottom: 8px; }
 #controls button { font-size: 15px; padding: 4px 14px; }
 #counter { font-size: 15px; color: #4b5563; }
-#caption { white-space: pre-line; font-size: 16px; line-height: 1.5; min-height: 3em; margin-bottom: 8px; }
+#caption { white-space: pre-wrap; font-size: 16px; line-height: 1.5; margin-bottom: 8px; overflow-y: auto;
+           border-bottom: 1px solid #e5e7eb; }
 #view { overflow-x: auto; }
 #drawing { width: 100%; height: auto; cursor: grab; touch-action: none; }
 #tooltip { position: fixed; white-space: pre; background: #111827; color: #f9fafb; font-size: 14px;
@@ -121,11 +128,13 @@ def script_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def page(title: str, svg: str, data: dict[str, Any], natural_width: float) -> str:
+def page(title: str, svg: str, data: dict[str, Any], natural_width: float, caption_lines: int = 2) -> str:
     """The HTML page: ``svg`` (an ``<svg id="drawing">`` element) with ``data`` for the script.
 
     ``data`` has ``frames`` (empty for a static graph), ``start`` (the grad texts before
     the first frame), ``info`` (hover lines per node id) and ``interval`` (ms per frame in Play).
+    The caption has a fixed height of ``caption_lines`` lines (the longest caption's), so the
+    drawing below it stays where it is in every frame.
     """
     player = bool(data["frames"])
     controls = (
@@ -140,7 +149,8 @@ def page(title: str, svg: str, data: dict[str, Any], natural_width: float) -> st
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n"
-        f"<style>{_CSS}#drawing {{ max-width: {natural_width:.0f}px; min-width: {natural_width * MIN_SCALE:.0f}px; }}"
+        f"<style>{_CSS}#caption {{ height: {1.5 * max(1, caption_lines):.1f}em; }}\n"
+        f"#drawing {{ max-width: {natural_width:.0f}px; min-width: {natural_width * MIN_SCALE:.0f}px; }}"
         "</style>\n"
         "</head>\n<body>\n"
         f'{controls}\n<div id="view">{svg}</div>\n'
@@ -151,10 +161,10 @@ def page(title: str, svg: str, data: dict[str, Any], natural_width: float) -> st
     )
 
 
-def graph_page(svg: str, structure: Structure) -> str:
+def graph_page(svg: str, structure: Structure, precision: int = 4) -> str:
     """``draw(...).save("graph.html")``: the static drawing ``svg`` of ``structure``, with hover text, zoom and pan."""
     template = parse_svg(svg, ())
-    info = hover_lines(structure, value_names(structure.order), {v: v.grad for v in structure.values})
+    info = hover_lines(structure, value_names(structure), {v: v.grad for v in structure.values}, precision)
     body = template.body({}, {}, {})  # the page's own tooltip shows the hover text
     data = {"frames": [], "start": [], "info": info, "interval": PLAY_INTERVAL_MS}
     return page("valuegrad graph", template.inline(body), data, template.natural_width)

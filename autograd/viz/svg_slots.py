@@ -118,19 +118,29 @@ def _grad_cell(group: str, key: str) -> list[str | Slot]:
 
 
 def _box_output(group: str, key: str, outputs: dict[str, str]) -> list[str | Slot]:
-    """A folded box with its "out: data ...  grad ..." line slotted and centred (its grad changes)."""
-    lines = [t for t in _TEXT.finditer(group) if html.unescape(t.group(2)).startswith("out: ")]
+    """A folded box with its "out: data ...  grad ..." line and the lines after it (its parameters'
+    gradients, ``{key}-p0``, ``{key}-p1``, ...) slotted and centred (their numbers change)."""
+    texts = list(_TEXT.finditer(group))
+    outs = [i for i, t in enumerate(texts) if html.unescape(t.group(2)).startswith("out: ")]
     face = _POLYGON.search(group)
     points = _POINTS.search(face.group(1)) if face else None
-    if not lines or points is None:
+    if not outs or points is None:
         return [group]
     xs = [float(pair.split(",")[0]) for pair in points.group(1).split()]
-    line = lines[-1]
-    outputs[key] = html.unescape(line.group(2))
-    attributes = _ANCHOR.sub("", line.group(1))
     centre = (min(xs) + max(xs)) / 2
-    opening = f'<text id="{grad_text_id(key)}" class="grad-text" text-anchor="middle" x="{centre:.2f}"{attributes}>'
-    return [group[: line.start()], opening, ("grad", key), "</text>" + group[line.end() :]]
+    parts: list[str | Slot] = []
+    position = 0
+    for n, line in enumerate(texts[outs[-1] :]):
+        slot = key if n == 0 else f"{key}-p{n - 1}"
+        outputs[slot] = html.unescape(line.group(2))
+        attributes = _ANCHOR.sub("", line.group(1))
+        opening = (
+            f'<text id="{grad_text_id(slot)}" class="grad-text" text-anchor="middle" x="{centre:.2f}"{attributes}>'
+        )
+        parts += [group[position : line.start()], opening, ("grad", slot)]
+        position = line.start() + len(line.group(0)) - len("</text>")
+    parts.append(group[position:])
+    return parts
 
 
 def parse_svg(svg: str, grad_nodes: Collection[str], boxes: Collection[str] = ()) -> SvgTemplate:

@@ -17,6 +17,7 @@ import pytest
 from valuegrad.autograd import Value, draw, draw_backward, local_derivatives
 from valuegrad.autograd.viz.draw import format_number
 from valuegrad.autograd.viz.player import Walkthrough
+from valuegrad.autograd.viz.player_text import signed
 from valuegrad.autograd.viz.svg_slots import grad_text_id
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -108,7 +109,7 @@ def test_clicking_through_every_frame_shows_the_engines_adjoints(page: Any, tmp_
         # the node just processed holds the engine's final adjoint; each new adjoint ends a caption line
         assert shown[grad_text_id(ids[frame.node])].strip() == format_number(frame.node.grad, 4)
         for term, line in zip(frame.contributions, frame.caption.splitlines()[1:]):
-            assert line.endswith("= " + format_number(term.after, 4))
+            assert line.endswith("= " + signed(term.after, 4))
         changed = page.eval_on_selector_all("g.changed", "els => els.map(e => e.id).sort()")
         assert changed == sorted({ids[t.parent] for t in frame.contributions})
     assert all(shown[grad_text_id(key)].strip() == format_number(v.grad, 4) for v, key in ids.items())
@@ -150,9 +151,12 @@ def test_hovering_a_node_shows_its_data_grad_and_local_derivatives(page: Any, tm
     tip = page.text_content("#tooltip")
     assert page.is_visible("#tooltip")
     (slope,) = local_derivatives(root)
-    assert tip.splitlines() == ["o", f"data {root.data!r}", "made by tanh", f"∂o/∂#8 = {slope!r}", "grad 1.0000"]
+    n = walk._names[root.parents[0]]  # the sum, unnamed: named by its operation, and drawn so
+    assert n == "add_1" and f">{n}<" in walk[0].svg()
+    lines = ["o", f"data {root.data:.4f}", "made by tanh", f"∂o/∂{n} = {slope:.4f}", "grad(o) = 1.0000"]
+    assert tip.splitlines() == lines  # at the drawing's precision, in the captions' notation
     page.hover(f"#op{o_key[1:]}")
-    assert page.text_content("#tooltip").splitlines() == ["tanh → o", f"∂o/∂#8 = {slope!r}"]
+    assert page.text_content("#tooltip").splitlines() == ["tanh → o", f"∂o/∂{n} = {slope:.4f}"]
     only_local_requests(page)
 
 
@@ -164,7 +168,7 @@ def test_the_static_graph_page_hovers_zooms_and_pans(page: Any, tmp_path: Path) 
     page.goto(path.as_uri())
     x1 = next(v for v in _values(root) if v.label == "x1")
     page.hover(f"#{draw(root).drawing.node_of[x1]}")
-    assert page.text_content("#tooltip").splitlines()[:3] == ["x1", "data 2.0", f"grad {x1.grad!r}"]
+    assert page.text_content("#tooltip").splitlines()[:3] == ["x1", "data 2.0000", f"grad(x1) = {signed(x1.grad, 4)}"]
     view_box = "() => { const b = document.getElementById('drawing').viewBox.baseVal; return [b.x, b.y, b.width] }"
     before = page.evaluate(view_box)
     page.mouse.wheel(0, -300)
@@ -211,4 +215,52 @@ def test_the_notebook_player_works_inside_its_iframe(page: Any) -> None:
     assert player.locator("#caption").text_content() == walk[0].caption
     player.locator("#next").click()
     assert player.locator("#caption").text_content() == walk[1].caption
+    assert page.errors == []
+
+
+def mlp_walk() -> Walkthrough:
+    import valuegrad.nn as nn
+
+    model = nn.MLP(2, [4, 4, 1], rng=0)
+    return draw_backward(model([Value(0.5, label="x0"), Value(-1.0, label="x1")])[0])
+
+
+DRAWING_BOX = (
+    "() => { const r = document.getElementById('drawing').getBoundingClientRect();"
+    " return [r.x, r.y, r.width, r.height] }"
+)
+
+
+@pytest.mark.parametrize("make", [lambda: draw_backward(neuron()), mlp_walk], ids=["neuron", "mlp"])
+def test_the_drawing_stays_still_in_every_frame(page: Any, tmp_path: Path, make: Any) -> None:
+    walk = make()
+    path = walk.save(tmp_path / "walk.html")
+    page.goto(path.as_uri())
+    boxes = []
+    for k in range(len(walk)):
+        if k:
+            page.keyboard.press("ArrowRight")
+        assert page.text_content("#caption") == walk[k].caption
+        caption = page.locator("#caption")  # the whole caption fits its fixed area
+        assert caption.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+        boxes.append(page.evaluate(DRAWING_BOX))
+    assert len({tuple(b) for b in boxes}) == 1, boxes
+    assert page.evaluate("window.scrollY") == 0
+    assert page.errors == []
+
+
+def test_the_folded_mlp_steps_box_by_box_and_ends_with_every_parameter_gradient(page: Any, tmp_path: Path) -> None:
+    walk = mlp_walk()
+    path = walk.save(tmp_path / "walk.html")
+    page.goto(path.as_uri())
+    assert "?" in " ".join(grad_cells(page).values())
+    assert len(walk) == 12  # the start, 9 neurons, 2 inputs
+    for _ in range(len(walk) - 1):
+        page.keyboard.press("ArrowRight")
+        focus = page.eval_on_selector_all("g.focus", "els => els.map(e => e.id)")
+        assert len(focus) >= 1
+    cells = grad_cells(page)
+    assert not any(text.strip().endswith("?") for text in cells.values()), cells
+    params = [key for key in cells if "-p" in key]
+    assert len(params) == 4 * 3 + 4 * 5 + 5  # one line per parameter: the boxes are small
     assert page.errors == []
