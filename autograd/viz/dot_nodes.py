@@ -56,7 +56,7 @@ CELL_PAD = 6
 TEXT_CHAR = 0.62  # a generous average Helvetica advance, in ems: other renderers' fonts still fit
 OP_HEIGHT = 22
 
-_OP_SHOWN = {"*": "×", "·": "Σ w·x"}
+_OP_SHOWN = {"*": "×", "-": "\u2212"}
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,33 @@ class DrawOptions:
     parameter_grads: bool = False  # a folded box lists its parameters' gradients (the player's boxes)
 
 
+def _parameter(v: Value) -> bool:
+    scope = v.scope
+    return not v.parents and bool(v.module_path or (scope is not None and scope.key is not None))
+
+
+def _dot_text(v: Value) -> str:
+    """A dot product by what it computes: ``Σ w·x`` when one side is weights, ``Σ d·d`` for a
+    sum of squares, else ``Σ a·b``."""
+    parents, n = v.parents, getattr(v.constant, "n", None)
+    if isinstance(n, int) and n > 0 and 2 * n <= len(parents):
+        left, right = parents[:n], parents[n : 2 * n]
+        if all(a is b for a, b in zip(left, right)):
+            return "Σ d·d"
+        if all(map(_parameter, left)) or all(map(_parameter, right)):
+            return "Σ w·x"
+        return "Σ a·b"
+    if any(map(_parameter, parents)):
+        return "Σ w·x"
+    return "Σ c·x" if hasattr(v.constant, "partials") else "Σ a·b"  # constant factors: Σ cᵢ·xᵢ
+
+
 def op_text(v: Value) -> str:
-    """How an op node reads: ``×`` for a product, ``Σ w·x`` for a dot product, else the engine's symbol."""
+    """How an op node reads: ``×`` for a product, a dot product by what it computes (``Σ w·x``
+    when one side is weights), else the engine's symbol."""
     symbol = v.op_symbol or ""
+    if v.op == "dot":
+        return _dot_text(v)
     return _OP_SHOWN.get(symbol, symbol)
 
 

@@ -123,7 +123,7 @@ def adjoint_name(name: str) -> str:
 
 def _term(t: Contribution, precision: int) -> str:
     """``before ± |upstream| · |derivative| = after``: a negative product is subtracted."""
-    negative = (t.upstream < 0) != (t.derivative < 0) and t.upstream != 0 and t.derivative != 0
+    negative = (t.upstream < 0) != (t.derivative < 0)
     operator = MINUS if negative else "+"
     up, d = signed(abs(t.upstream), precision), signed(abs(t.derivative), precision)
     return f"{signed(t.before, precision)} {operator} {up} · {d} = {signed(t.after, precision)}"

@@ -284,3 +284,25 @@ def test_a_walk_of_some_hundred_nodes_renders_every_frame(tmp_path: Path) -> Non
     page = walk.save(tmp_path / "walk.html")
     text = Path(page).read_text(encoding="utf-8")  # type: ignore[arg-type]
     assert text.count("grad-text") >= len(walk._structure.values)
+
+
+def test_a_dot_product_is_labelled_by_what_it_computes() -> None:
+    import valuegrad.nn as nn
+    from valuegrad.autograd.core import nary
+    from valuegrad.autograd.viz.dot_nodes import op_text
+
+    y = nn.MLP(2, [1], rng=0)([Value(0.5), Value(1.0)])[0]
+    dot = next(v for v in topological_order(y) if v.op == "dot")
+    assert op_text(dot) == "Σ w·x"  # one side is weights
+    a, b = [Value(1.0), Value(2.0)], [Value(3.0), Value(1.0)]
+    d = [a[0] - b[0], a[1] - b[1]]
+    assert op_text(nary.dot(d, d)) == "Σ d·d"  # a squared distance
+    assert op_text(nary.dot(a, b)) == "Σ a·b"
+    assert op_text(nary.dot(a, [1.0, 2.0])) == "Σ c·x"
+
+
+def test_captions_never_show_internal_ids_or_a_plus_before_a_minus() -> None:
+    x, w = Value(0.2, label="x"), Value(-0.3, label="w")
+    y = ((x * w) * (x * w) * 2 * 2 * 2 * 2 - x).tanh()  # long formulas, negative terms
+    for frame in draw_backward(y):
+        assert not re.search(r"#\d", frame.caption) and "+ -" not in frame.caption and "-" not in frame.caption
