@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from .player_text import hover_lines, value_names
+from .practice import PRACTICE_CSS, PRACTICE_SCRIPT
 from .structure import Structure
 from .svg_slots import parse_svg
 
@@ -39,36 +40,42 @@ _SCRIPT = """
   function setText(pairs) {
     for (const [id, text] of pairs) document.getElementById(id).textContent = text;
   }
+  const P = D.practice ? practice(D, frames, show) : null;  // practice mode: ask before showing
   function show(n) {
     current = Math.max(0, Math.min(frames.length - 1, n));
+    const f = frames[current], open = P !== null && P.open(current);
     setText(D.start);
-    for (let i = 0; i <= current; i++) setText(frames[i].g);
+    for (let i = 0; i <= current - (open ? 1 : 0); i++) setText(frames[i].g);
     for (const e of svg.querySelectorAll(".changed, .focus, .active")) e.classList.remove("changed", "focus", "active");
-    const f = frames[current];
-    mark(f.changed, "changed"); mark(f.focus, "focus"); mark(f.edges, "active");
+    mark(f.focus, "focus");
+    if (!open) { mark(f.changed, "changed"); mark(f.edges, "active"); }
     const focus = document.getElementById(f.focus[0]);  // a wide drawing scrolls sideways to the step
     const view = document.getElementById("view");
     if (focus && view.scrollWidth > view.clientWidth) {
       const r = focus.getBoundingClientRect(), v = view.getBoundingClientRect();
       view.scrollLeft += (r.left + r.width / 2) - (v.left + v.width / 2);
     }
-    document.getElementById("caption").textContent = f.caption;
+    document.getElementById("caption").textContent = open ? f.head : f.caption;
     document.getElementById("counter").textContent = (current + 1) + " / " + frames.length;
+    if (P) P.render(current, open);
   }
-  function stop() { clearInterval(timer); timer = null; document.getElementById("play").textContent = "Play"; }
+  const playButton = document.getElementById("play");
+  function stop() { clearInterval(timer); timer = null; if (playButton) playButton.textContent = "Play"; }
   function play() {
     if (timer) { stop(); return; }
     if (current === frames.length - 1) show(0);
-    document.getElementById("play").textContent = "Pause";
+    playButton.textContent = "Pause";
     timer = setInterval(function () { if (current >= frames.length - 1) stop(); else show(current + 1); }, D.interval);
   }
+  function forward() { stop(); if (P && P.skip(current)) return; show(current + 1); }
   if (frames.length) {
     document.getElementById("previous").onclick = function () { stop(); show(current - 1); };
-    document.getElementById("next").onclick = function () { stop(); show(current + 1); };
-    document.getElementById("play").onclick = play;
+    document.getElementById("next").onclick = forward;
+    if (playButton) playButton.onclick = play;
     document.addEventListener("keydown", function (ev) {
+      if (ev.target.tagName === "INPUT" && ev.target.value !== "") return;  // the caret moves in an answer
       if (ev.key === "ArrowLeft") { stop(); show(current - 1); ev.preventDefault(); }
-      if (ev.key === "ArrowRight") { stop(); show(current + 1); ev.preventDefault(); }
+      if (ev.key === "ArrowRight") { forward(); ev.preventDefault(); }
     });
     show(0);
   }
@@ -128,35 +135,48 @@ def script_json(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def page(title: str, svg: str, data: dict[str, Any], natural_width: float, caption_lines: int = 2) -> str:
+def page(
+    title: str, svg: str, data: dict[str, Any], natural_width: float, caption_lines: int = 2, practice_rows: int = 0
+) -> str:
     """The HTML page: ``svg`` (an ``<svg id="drawing">`` element) with ``data`` for the script.
 
     ``data`` has ``frames`` (empty for a static graph), ``start`` (the grad texts before
     the first frame), ``info`` (hover lines per node id) and ``interval`` (ms per frame in Play).
     The caption has a fixed height of ``caption_lines`` lines (the longest caption's), so the
-    drawing below it stays where it is in every frame.
+    drawing below it stays where it is in every frame. ``practice_rows`` > 0: practice mode
+    (``data`` has ``practice``, ``precision`` and each frame's ``head`` and ``ask``), with a
+    question area of that many rows, also of fixed height.
     """
     player = bool(data["frames"])
+    hint = "type each grad, Enter checks · → reveals a step unanswered (skipped) · ← back"
+    hint = hint if practice_rows else "← → step · hover a node for its numbers · wheel zooms, drag pans"
+    play = "" if practice_rows else '<button id="play">Play</button>'
+    score = '<span id="score" aria-live="polite"></span>' if practice_rows else ""
+    questions = '<div id="practice" aria-live="polite"></div>' if practice_rows else ""
     controls = (
-        '<div id="controls"><button id="previous">Previous</button><button id="next">Next</button>'
-        '<button id="play">Play</button><span id="counter"></span>'
-        '<span class="hint">← → step · hover a node for its numbers · wheel zooms, drag pans</span></div>'
-        '<div id="caption"></div>'
+        f'<div id="controls"><button id="previous">Previous</button><button id="next">Next</button>{play}'
+        f'<span id="counter"></span>{score}<span class="hint">{hint}</span></div>'
+        f'<div id="caption"></div>{questions}'
         if player
         else '<div class="hint">hover a node for its numbers · wheel zooms, drag pans, double-click resets</div>'
     )
+    style = f"#caption {{ height: {1.5 * max(1, caption_lines):.1f}em; }}\n"
+    script = _SCRIPT
+    if practice_rows:
+        style += PRACTICE_CSS + f"#practice {{ height: {2.0 * practice_rows + 0.5:.1f}em; }}\n"
+        script = _SCRIPT.replace("})();", PRACTICE_SCRIPT + "})();")
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n"
-        f"<style>{_CSS}#caption {{ height: {1.5 * max(1, caption_lines):.1f}em; }}\n"
+        f"<style>{_CSS}{style}"
         f"#drawing {{ max-width: {natural_width:.0f}px; min-width: {natural_width * MIN_SCALE:.0f}px; }}"
         "</style>\n"
         "</head>\n<body>\n"
         f'{controls}\n<div id="view">{svg}</div>\n'
         '<div id="tooltip" hidden></div>\n'
         f'<script type="application/json" id="data">{script_json(data)}</script>\n'
-        f"<script>{_SCRIPT}</script>\n"
+        f"<script>{script}</script>\n"
         "</body>\n</html>\n"
     )
 

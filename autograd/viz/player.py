@@ -30,6 +30,7 @@ from .draw import (
 )
 from .page import MIN_SCALE, PLAY_INTERVAL_MS, page
 from .player_text import Contribution, box_caption, caption, hover_lines, start_caption, value_names
+from .practice import asks, practice_rows
 from .structure import Box
 from .svg_slots import SvgTemplate, grad_text_id, parse_svg
 from .text import format_number, number_cell_text
@@ -109,7 +110,8 @@ class Walkthrough:
     Graphviz runs once, on first use of a picture, and every frame reuses its layout.
     """
 
-    def __init__(self, prepared: Prepared, skip_leaves: bool) -> None:
+    def __init__(self, prepared: Prepared, skip_leaves: bool, practice: bool = False) -> None:
+        self.practice = practice
         self.root = prepared.root
         self._structure = prepared.structure
         self._options = replace(prepared.options, parameter_grads=True)
@@ -257,18 +259,30 @@ class Walkthrough:
             after = self._cells(frame.adjoints)
             changes = [[grad_text_id(key), text] for key, text in sorted(after.items()) if text != before[key]]
             changed, focus, edges = self._marks(frame)
-            frames.append({"caption": frame.caption, "g": changes, "changed": changed, "focus": focus, "edges": edges})
+            shown: dict[str, Any] = {"caption": frame.caption, "g": changes, "changed": changed, "focus": focus}
+            shown["edges"] = edges
+            if self.practice:
+                shown["head"] = frame.caption.splitlines()[0]
+                shown["ask"] = self._asks(frame)
+            frames.append(shown)
             before = after
-        data = {
+        data: dict[str, Any] = {
+            "practice": self.practice,
+            "precision": self._options.precision,
             "frames": frames,
             "start": [[grad_text_id(key), text] for key, text in sorted(initial.items())],
             "info": hover_lines(self._structure, self._names, None, self._options.precision),
             "interval": PLAY_INTERVAL_MS,
         }
         body = template.body({}, initial, {})
-        return page(
-            "valuegrad: the backward pass", template.inline(body), data, template.natural_width, self._caption_lines()
-        )
+        title, lines = "valuegrad: the backward pass", self._caption_lines()
+        rows = practice_rows([f["ask"] for f in frames]) if self.practice else 0
+        return page(title, template.inline(body), data, template.natural_width, lines, rows)
+
+    def _asks(self, frame: BackwardFrame) -> list[list[str]]:
+        """Practice mode: what the frame asks for before it is revealed."""
+        s, precision = self._structure, self._options.precision
+        return asks(frame.contributions, frame.adjoints, frame.box, s, self._names, precision)
 
     def _caption_lines(self) -> int:
         """The page's caption area, in lines: the longest caption, wrapped at ~90 characters."""
@@ -289,6 +303,8 @@ class Walkthrough:
         template = self.template()
         scale = max(MIN_SCALE, min(1.0, 960 / template.natural_width))
         height = template.view_box[3] * 4 / 3 * scale + 24 * self._caption_lines() + 110
+        if self.practice:
+            height += 30 * practice_rows([self._asks(frame) for frame in self.frames])
         document = html.escape(self.html(), quote=True)
         return f'<iframe srcdoc="{document}" style="width:100%;height:{height:.0f}px;border:0"></iframe>'
 
@@ -315,6 +331,7 @@ def draw_backward(
     collapse: int | str | None = "auto",
     max_nodes: int | None = DEFAULT_MAX_NODES,
     skip_leaves: bool = False,
+    practice: bool = False,
 ) -> Walkthrough:
     """Backpropagation step by step: one frame per node, in reverse topological order.
 
@@ -324,6 +341,8 @@ def draw_backward(
     ``skip_leaves=True`` drops the frames of leaves, where nothing happens. The frames
     are the engine's own sweep (``backward_steps``), so the last frame's adjoints equal
     what a fresh ``backward()`` puts in ``.grad``; ``.grad`` itself is not touched.
+    ``practice=True``: the saved page (and the notebook player) asks for each frame's new
+    gradients before showing them, marks the answers and keeps a score.
     Other options are as for ``draw``.
     """
     prepared = prepare(
@@ -338,4 +357,5 @@ def draw_backward(
         max_nodes=max_nodes,
     )
     skip_leaves = _checks.flag(skip_leaves, "skip_leaves", "draw_backward")
-    return Walkthrough(prepared, skip_leaves)
+    practice = _checks.flag(practice, "practice", "draw_backward")
+    return Walkthrough(prepared, skip_leaves, practice)

@@ -306,3 +306,17 @@ def test_captions_never_show_internal_ids_or_a_plus_before_a_minus() -> None:
     y = ((x * w) * (x * w) * 2 * 2 * 2 * 2 - x).tanh()  # long formulas, negative terms
     for frame in draw_backward(y):
         assert not re.search(r"#\d", frame.caption) and "+ -" not in frame.caption and "-" not in frame.caption
+
+
+def test_practice_pages_carry_each_frames_questions_and_no_play_button() -> None:
+    walk = draw_backward(neuron(), practice=True)
+    data = page_data(walk.html())
+    assert data["practice"] is True and data["precision"] == 4
+    assert data["frames"][0]["ask"] == []  # the start asks nothing
+    names = [q[0] for q in data["frames"][1]["ask"]]  # tanh passes back to its input
+    assert names == [walk._names[walk[1].node.parents[0]]]
+    assert data["frames"][1]["head"] == walk[1].caption.splitlines()[0]
+    assert 'id="play"' not in walk.html() and 'id="practice" aria-live="polite"' in walk.html()
+    assert '"practice":false' in draw_backward(neuron()).html()
+    with pytest.raises(TypeError, match="practice must be True or False"):
+        draw_backward(neuron(), practice=1)  # type: ignore[arg-type]

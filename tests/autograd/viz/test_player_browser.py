@@ -218,11 +218,11 @@ def test_the_notebook_player_works_inside_its_iframe(page: Any) -> None:
     assert page.errors == []
 
 
-def mlp_walk() -> Walkthrough:
+def mlp_walk(practice: bool = False) -> Walkthrough:
     import valuegrad.nn as nn
 
     model = nn.MLP(2, [4, 4, 1], rng=0)
-    return draw_backward(model([Value(0.5, label="x0"), Value(-1.0, label="x1")])[0])
+    return draw_backward(model([Value(0.5, label="x0"), Value(-1.0, label="x1")])[0], practice=practice)
 
 
 DRAWING_BOX = (
@@ -263,4 +263,102 @@ def test_the_folded_mlp_steps_box_by_box_and_ends_with_every_parameter_gradient(
     assert not any(text.strip().endswith("?") for text in cells.values()), cells
     params = [key for key in cells if "-p" in key]
     assert len(params) == 4 * 3 + 4 * 5 + 5  # one line per parameter: the boxes are small
+    assert page.errors == []
+
+
+def _expected_asks(walk: Walkthrough, k: int) -> list[tuple[str, float]]:
+    """The quantities frame ``k`` changes, as the page should ask for them (name as drawn, value)."""
+    frame, s = walk[k], walk._structure
+    asked: dict[Value, str] = {}
+    terms = frame.contributions
+    if frame.box is not None:  # the box's parameters first, as in the caption
+        terms = tuple(sorted(terms, key=lambda t: s.box_of.get(t.parent) is not frame.box))
+    for t in terms:
+        inside = frame.box is not None and s.box_of.get(t.parent) is frame.box
+        if t.parent in asked or (inside and t.parent not in s.parameters):
+            continue
+        asked[t.parent] = (s.label(t.parent) or "") if inside else walk._names[t.parent]
+    return [(name, frame.adjoints[v]) for v, name in asked.items()]
+
+
+def _answer(page: Any, answers: list[str]) -> None:
+    """Type the answers with the keyboard only: the first box has the focus, Tab moves on, Enter checks."""
+    for i, text in enumerate(answers):
+        if i:
+            page.keyboard.press("Tab")
+        page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: draw_backward(neuron(), practice=True), lambda: mlp_walk(True)], ids=["neuron", "mlp"]
+)
+def test_practice_mode_asks_marks_skips_and_keeps_the_score(page: Any, tmp_path: Path, make: Any) -> None:
+    walk = make()
+    path = walk.save(tmp_path / "practice.html")
+    page.goto(path.as_uri())
+    start = page.evaluate(DRAWING_BOX)
+    assert page.locator("#practice input").count() == 0  # frame 0 asks nothing: the start is given
+    page.keyboard.press("ArrowRight")
+    # frame 1: one input per quantity it changes, named as drawn; the new numbers are not shown yet
+    expected = _expected_asks(walk, 1)
+    names = page.eval_on_selector_all("#practice input", "els => els.map(e => e.dataset.name)")
+    assert names == [name for name, _ in expected] and names
+    assert page.text_content("#caption") == walk[1].caption.splitlines()[0]
+    # right answers, typed at the drawing's precision (a true minus sign is accepted too)
+    _answer(page, [signed(value, 4) for _, value in expected])
+    verdicts = page.eval_on_selector_all("#practice .verdict", "els => els.map(e => e.textContent)")
+    assert len(verdicts) == len(expected) and all(v.startswith("right") for v in verdicts)
+    assert page.text_content("#caption") == walk[1].caption  # revealed, with its arithmetic
+    assert page.text_content("#score") == f"score: {len(expected)} right out of {len(expected)} asked"
+    assert page.get_attribute("#practice", "aria-live") == "polite"
+    # frame 2: wrong answers, a whole unit off in the last digit
+    page.keyboard.press("Enter")  # the focus is on Next after checking: Enter moves on
+    expected2 = _expected_asks(walk, 2)
+    assert page.locator("#practice input").count() == len(expected2) > 0
+    _answer(page, [format_number(value + 0.001, 4) for _, value in expected2])
+    verdicts = page.eval_on_selector_all("#practice .verdict", "els => els.map(e => e.textContent)")
+    assert len(verdicts) == len(expected2) and all(v.startswith("wrong") for v in verdicts)
+    asked = len(expected) + len(expected2)
+    assert page.text_content("#score") == f"score: {len(expected)} right out of {asked} asked"
+    # frame 3: → without answering reveals it and counts it skipped
+    page.keyboard.press("ArrowRight")
+    k = 3
+    while not _expected_asks(walk, k):  # leaves ask nothing
+        page.keyboard.press("ArrowRight")
+        k += 1
+    assert page.text_content("#caption") == walk[k].caption.splitlines()[0]
+    page.keyboard.press("ArrowRight")
+    assert page.text_content("#caption") == walk[k].caption
+    assert page.text_content("#score") == f"score: {len(expected)} right out of {asked} asked · 1 skipped"
+    assert page.evaluate(DRAWING_BOX) == start  # nothing moved
+    only_local_requests(page)
+    assert page.errors == []
+
+
+def test_practice_answers_are_right_within_half_a_unit_of_the_last_digit(page: Any, tmp_path: Path) -> None:
+    x = Value(3.0, label="x")
+    walk = draw_backward(x * Value(0.123456, label="w"), practice=True, precision=3)
+    path = walk.save(tmp_path / "practice.html")
+    page.goto(path.as_uri())
+    page.click("#next")
+    names = page.eval_on_selector_all("#practice input", "els => els.map(e => e.dataset.name)")
+    assert names == ["x", "w"]  # grad(x) = w = 0.123456, grad(w) = x = 3
+    page.fill("#practice input[data-name='x']", "0.1239")  # within 0.0005 of 0.123456
+    page.fill("#practice input[data-name='w']", "3.0006")  # more than 0.0005 off
+    page.click("#check")
+    verdicts = page.eval_on_selector_all("#practice .verdict", "els => els.map(e => e.textContent)")
+    assert verdicts[0].startswith("right") and verdicts[1].startswith("wrong")
+    assert page.errors == []
+
+
+def test_each_practice_player_in_a_notebook_has_its_own_iframe(page: Any) -> None:
+    one, two = draw_backward(neuron(), practice=True), draw_backward(neuron(), practice=True)
+    page.set_content(one._repr_html_() + two._repr_html_())
+    assert page.locator("iframe").count() == 2
+    player = page.frame_locator("iframe").nth(1)
+    player.locator("#next").click()
+    assert player.locator("#practice input").count() >= 1
+    player.locator("#check").click()
+    assert player.locator("#practice .verdict").first.text_content().startswith("wrong")  # empty: wrong
     assert page.errors == []
