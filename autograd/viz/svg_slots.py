@@ -18,7 +18,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from .svg_markup import group_end
+from .svg_markup import SCALABLE, group_end
 
 __all__ = ["STYLE", "SvgTemplate", "grad_text_id", "parse_svg"]
 
@@ -41,7 +41,7 @@ _POINTS = re.compile(r'points="([^"]*)"')
 _ANCHOR = re.compile(r'\s(?:x|text-anchor)="[^"]*"')
 _SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
-_SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
+_SIZE = re.compile(r'\s(?:width|height|style)="[^"]*"')
 
 Slot = tuple[str, str]  # (kind, group id): kind is "class", "title" or "grad"
 
@@ -90,7 +90,7 @@ class SvgTemplate:
         x, y, w, h = self.view_box
         w = max(w, width)
         size = f'width="{w:.0f}pt" height="{h + top:.0f}pt" viewBox="{x:.2f} {y - top:.2f} {w:.2f} {h + top:.2f}"'
-        return f"<svg {size}{self.head}>{STYLE}{extra}{body}</svg>\n"
+        return f"<svg {size} {SCALABLE}{self.head}>{STYLE}{extra}{body}</svg>\n"
 
 
 def grad_text_id(key: str) -> str:

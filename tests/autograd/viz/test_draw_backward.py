@@ -320,3 +320,15 @@ def test_practice_pages_carry_each_frames_questions_and_no_play_button() -> None
     assert '"practice":false' in draw_backward(neuron()).html()
     with pytest.raises(TypeError, match="practice must be True or False"):
         draw_backward(neuron(), practice=1)  # type: ignore[arg-type]
+
+
+def test_svg_outputs_keep_their_width_and_shrink_to_a_notebook_column() -> None:
+    y = neuron()
+    y.backward()
+    for svg in (draw(y).svg(), draw_backward(y)[0].svg()):
+        opening = re.match(r"\s*(?:<\?xml[^>]*>\s*)?(?:<!DOCTYPE[^>]*>\s*)?<svg\b[^>]*>", svg)
+        assert opening is not None
+        assert re.search(r'\swidth="[\d.]+pt"', opening.group(0)) and "max-width:100%" in opening.group(0)
+    page = draw_backward(y).html()
+    inline = page[page.index('<svg id="drawing"') :].split(">", 1)[0]
+    assert "style=" not in inline  # in the page, its CSS sizes the drawing
