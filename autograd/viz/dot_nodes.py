@@ -33,8 +33,20 @@ __all__ = [
 ]
 
 # Colour roles (Tailwind 100/600 shades: readable on screen and projected).
-ROLE_FILL = {"input": "#dbeafe", "parameter": "#fef3c7", "output": "#dcfce7", "intermediate": "#ffffff"}
-ROLE_NAMES = {"input": "input", "parameter": "parameter", "intermediate": "intermediate", "output": "output"}
+ROLE_FILL = {
+    "input": "#dbeafe",
+    "parameter": "#fef3c7",
+    "output": "#dcfce7",
+    "intermediate": "#ffffff",
+    "backward": "#ede9fe",
+}
+ROLE_NAMES = {
+    "input": "input",
+    "parameter": "parameter",
+    "intermediate": "intermediate",
+    "output": "output",
+    "backward": "built by backward",
+}
 OP_FILL = "#f3f4f6"
 BOX_FILL = "#e5e7eb"
 HIGHLIGHT = "#dc2626"

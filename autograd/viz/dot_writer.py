@@ -248,7 +248,7 @@ def _graph_label(s: Structure, options: DrawOptions, caption: str | None, note: 
         cells = [
             f'<TD BORDER="1" BGCOLOR="{ROLE_FILL[role]}" WIDTH="{_legend_width(ROLE_NAMES[role])}">'
             f"{_small(ROLE_NAMES[role])}</TD>"
-            for role in ("input", "parameter", "intermediate", "output")
+            for role in ("input", "parameter", "intermediate", "backward", "output")
             if role in present
         ]
         if s.boxes:

@@ -332,3 +332,20 @@ def test_svg_outputs_keep_their_width_and_shrink_to_a_notebook_column() -> None:
     page = draw_backward(y).html()
     inline = page[page.index('<svg id="drawing"') :].split(">", 1)[0]
     assert "style=" not in inline  # in the page, its CSS sizes the drawing
+
+
+def test_nodes_built_by_a_backward_pass_have_their_own_colour_and_legend_entry() -> None:
+    x, w = Value(2.0, label="x"), Value(3.0, label="w")
+    h = (x * w).tanh()
+    y = h * h
+    y.backward(create_graph=True)
+    assert x.grad_value is not None
+    graph = draw(x.grad_value, collapse=None)
+    s = graph.drawing.structure
+    built = [v for v in s.values if s.role(v) == "backward"]
+    forward = {x, w, x * w} | {v for v in s.values if v.grad_value is not None}
+    assert built and not any(v in forward for v in built)
+    assert all(s.role(v) != "backward" for v in s.values if v.grad_value is not None)  # x*w, tanh: the forward pass
+    assert "built by backward" in graph.source and graph.source.count("#ede9fe") == len(built) + 1  # and the legend
+    plain = draw(neuron())
+    assert "built by backward" not in plain.source
