@@ -111,7 +111,7 @@ class Graph:
     def render(self, output_format: str) -> bytes:
         """The graph as bytes in ``output_format``: 'dot' (the source itself), 'svg', 'png' or 'html'."""
         if output_format == "html":  # a page with hover text, zoom and pan
-            return graph_page(self.svg(), self.drawing.structure).encode("utf-8")
+            return graph_page(self.svg(), self.drawing.structure, self.drawing.precision).encode("utf-8")
         if output_format == "dot":
             return self.source.encode("utf-8")
         if output_format == "svg":

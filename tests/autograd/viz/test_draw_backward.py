@@ -349,3 +349,11 @@ def test_nodes_built_by_a_backward_pass_have_their_own_colour_and_legend_entry()
     assert "built by backward" in graph.source and graph.source.count("#ede9fe") == len(built) + 1  # and the legend
     plain = draw(neuron())
     assert "built by backward" not in plain.source
+
+
+def test_the_static_page_hovers_at_the_drawings_precision() -> None:
+    y = neuron()
+    y.backward()
+    info = page_data(draw(y, precision=2).render("html").decode("utf-8"))["info"]
+    x_lines = next(lines for lines in info.values() if lines[0] == "x")
+    assert x_lines[:3] == ["x", "data 2.00", f"grad(x) = \u2212{3.0 * (1 - y.data**2):.2f}"]
