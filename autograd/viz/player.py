@@ -214,6 +214,8 @@ class Walkthrough:
         changed = sorted({node_of[t.parent] for t in frame.contributions if t.parent in node_of})
         key = node_of.get(frame.node)
         focus = [key] if key is not None else []
+        if frame.step == 0:  # the start: the output's grad is set, nothing is passed back yet
+            return [], focus, []
         edges: list[str] = []
         values = self._structure.values
         if key is not None and key.startswith("v") and values[int(key[1:])] is frame.node and frame.node.parents:

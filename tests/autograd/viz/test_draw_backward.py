@@ -357,3 +357,14 @@ def test_the_static_page_hovers_at_the_drawings_precision() -> None:
     info = page_data(draw(y, precision=2).render("html").decode("utf-8"))["info"]
     x_lines = next(lines for lines in info.values() if lines[0] == "x")
     assert x_lines[:3] == ["x", "data 2.00", f"grad(x) = \u2212{3.0 * (1 - y.data**2):.2f}"]
+
+
+def test_the_first_frame_is_the_state_before_the_backward_pass() -> None:
+    y = neuron()
+    walk = draw_backward(y)
+    start = walk[0]
+    assert start.step == 0 and start.node is y and start.adjoints == {y: 1.0} and start.contributions == ()
+    svg = start.svg()
+    assert svg.count('class="node focus"') == 1 and ' changed"' not in svg and "edge active" not in svg  # only y
+    cells = re.findall(r'<text id="v\d+-grad-text"[^>]*>([^<]*)</text>', svg)
+    assert sorted(c.replace("\u00a0", "") for c in cells) == ["1.0000"] + ["?"] * (len(cells) - 1)
