@@ -156,14 +156,20 @@ def page(
     controls = (
         f'<div id="controls"><button id="previous">Previous</button><button id="next">Next</button>{play}'
         f'<span id="counter"></span>{score}<span class="hint">{hint}</span></div>'
-        f'<div id="caption"></div>{questions}'
+        f'<div id="words"><div id="caption"></div>{questions}</div>'
         if player
         else '<div class="hint">hover a node for its numbers · wheel zooms, drag pans, double-click resets</div>'
     )
-    style = f"#caption {{ height: {1.5 * max(1, caption_lines):.1f}em; }}\n"
+    height = 24 * max(1, caption_lines)  # px: 1.5 lines of 16 px each
+    if practice_rows:  # the questions beside the caption, both as tall as the taller
+        height = max(height, 30 * practice_rows + 8)
+        style = "#words { display: flex; gap: 16px; } #caption { flex: 1; min-width: 0; } #practice { flex: 1; }\n"
+    else:
+        style = ""
+    style += f"#caption, #practice {{ height: {height}px; }}\n"
     script = _SCRIPT
     if practice_rows:
-        style += PRACTICE_CSS + f"#practice {{ height: {2.0 * practice_rows + 0.5:.1f}em; }}\n"
+        style += PRACTICE_CSS
         script = _SCRIPT.replace("})();", PRACTICE_SCRIPT + "})();")
     return (
         "<!DOCTYPE html>\n"

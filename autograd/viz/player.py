@@ -277,7 +277,7 @@ class Walkthrough:
             "interval": PLAY_INTERVAL_MS,
         }
         body = template.body({}, initial, {})
-        title, lines = "valuegrad: the backward pass", self._caption_lines()
+        title, lines = "valuegrad: the backward pass", self._caption_lines(55 if self.practice else 90)
         rows = practice_rows([f["ask"] for f in frames]) if self.practice else 0
         return page(title, template.inline(body), data, template.natural_width, lines, rows)
 
@@ -286,9 +286,10 @@ class Walkthrough:
         s, precision = self._structure, self._options.precision
         return asks(frame.contributions, frame.adjoints, frame.box, s, self._names, precision)
 
-    def _caption_lines(self) -> int:
-        """The page's caption area, in lines: the longest caption, wrapped at ~90 characters."""
-        return max(sum(-(-len(line) // 90) or 1 for line in f.caption.splitlines()) for f in self.frames)
+    def _caption_lines(self, wrap: int = 90) -> int:
+        """The page's caption area, in lines: the longest caption, wrapped at ``wrap`` characters
+        (~90 across the page, ~55 beside practice mode's questions)."""
+        return max(sum(-(-len(line) // wrap) or 1 for line in f.caption.splitlines()) for f in self.frames)
 
     def save(self, path: str | os.PathLike[str]) -> Path | list[Path]:
         """``x.html``: the player page; a folder (no suffix): one SVG per frame. Atomic per file."""
@@ -304,9 +305,10 @@ class Walkthrough:
         """In Jupyter: the player, in an iframe so its ids and keys stay its own."""
         template = self.template()
         scale = max(MIN_SCALE, min(1.0, 960 / template.natural_width))
-        height = template.view_box[3] * 4 / 3 * scale + 24 * self._caption_lines() + 110
+        words = 24 * self._caption_lines(55 if self.practice else 90)
         if self.practice:
-            height += 30 * practice_rows([self._asks(frame) for frame in self.frames])
+            words = max(words, 30 * practice_rows([self._asks(frame) for frame in self.frames]) + 8)
+        height = template.view_box[3] * 4 / 3 * scale + words + 110
         document = html.escape(self.html(), quote=True)
         return f'<iframe srcdoc="{document}" style="width:100%;height:{height:.0f}px;border:0"></iframe>'
 

@@ -60,7 +60,8 @@ def practice_rows(questions: Sequence[Sequence[object]]) -> int:
 PRACTICE_CSS = """
 #practice { font-size: 15px; overflow-y: auto; margin-bottom: 8px; border-bottom: 1px solid #e5e7eb; }
 #practice .ask { display: flex; gap: 8px; align-items: center; height: 2em; }
-#practice input { font: 15px Courier, monospace; width: 9em; }
+#practice input { font: 15px Courier, monospace; width: 6.5em; }
+#practice .ask { white-space: nowrap; }
 #practice .verdict { font-weight: bold; }
 #practice .right { color: #15803d; } #practice .wrong { color: #b91c1c; }
 #score { font-size: 15px; color: #111827; }
