@@ -11,6 +11,7 @@ its drawn box, so the caption and the picture agree; internal ids never appear.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -92,13 +93,13 @@ def value_names(structure: Structure) -> dict[Value, str]:
         out = structure.box_outputs(box)
         if len(out) == 1:
             outputs[out[0]] = box_name(box)
-    labels = [v.label for v in structure.order if v.label]
-    repeated = {label for label in labels if labels.count(label) > 1} if len(set(labels)) < len(labels) else set()
+    labels = Counter(v.label for v in structure.order if v.label)
+    repeated = {label for label, count in labels.items() if count > 1}
     for v in structure.order:
         if v.label:
             label = v.label
             label = label if len(label) <= MAX_CAPTION_LABEL else label[: MAX_CAPTION_LABEL - 1] + "…"
-            place = _place_name(structure, v) if label in repeated else ""
+            place = _place_name(structure, v) if v.label in repeated else ""
             names[v] = f"{place} · {label}" if place else label
             continue
         if v in outputs:

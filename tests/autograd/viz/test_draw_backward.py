@@ -368,3 +368,16 @@ def test_the_first_frame_is_the_state_before_the_backward_pass() -> None:
     assert svg.count('class="node focus"') == 1 and ' changed"' not in svg and "edge active" not in svg  # only y
     cells = re.findall(r'<text id="v\d+-grad-text"[^>]*>([^<]*)</text>', svg)
     assert sorted(c.replace("\u00a0", "") for c in cells) == ["1.0000"] + ["?"] * (len(cells) - 1)
+
+
+def test_repeated_labels_are_qualified_by_their_place_when_nothing_is_folded() -> None:
+    import valuegrad.nn as nn
+
+    y = nn.MLP(2, [2, 1], rng=0)([Value(0.5, label="x0"), Value(-1.0, label="x1")])[0]
+    walk = draw_backward(y, collapse=None)
+    assert not walk._structure.boxes
+    names = set(walk._names.values())
+    assert "MLP · layer 0 · neuron 1 · w0" in names and "w0" not in names and "x0" in names
+    text = html.unescape(walk[0].svg())  # drawn as w0 in the clusters MLP, layer 0, neuron 1
+    assert ">w0<" in text and ">neuron 1<" in text and ">layer 0<" in text
+    assert any("grad(MLP · layer 0 · neuron 1 · w0)" in f.caption for f in walk)
