@@ -1,10 +1,13 @@
 """The backward pass step by step: ``draw_backward(root)``, a player you can click through.
 
-Each frame is one step of the engine's reverse sweep (``backward_steps``): a node whose
-adjoint is final passes it back, and each input's adjoint grows by one chain-rule term,
-which the caption writes out (``b̄ = 0.5000 + 0.5000 · 1.0000 = 1.0000``: old + upstream ·
-local derivative = new). Graphviz lays the graph out once; every frame is that one SVG with
-only the grad texts and highlight classes changed (``_svg_slots``), so nothing moves.
+Frame 0 is the state before the pass (the output's grad is 1, every other grad ``?``). Each
+later frame is one step of the engine's reverse sweep (``backward_steps``) through one drawn
+node: a node whose adjoint is final passes it back, and each input's adjoint grows by one
+chain-rule term, which the caption writes out (``grad(b) = 0.5000 + 0.5000 · 1.0000 = 1.0000``:
+old + upstream · local derivative = new). In a folded drawing one frame is one box: the steps
+inside it, what its parameters and its inputs receive. Graphviz lays the graph out once; every
+frame is that one SVG with only the grad texts and highlight classes changed (``svg_slots``),
+and the caption has a fixed area, so nothing moves. ``practice=True`` asks first (``practice``).
 """
 
 from __future__ import annotations
