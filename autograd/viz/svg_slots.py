@@ -27,6 +27,7 @@ STYLE = (
     "<style>"
     ".changed .grad-cell{fill:#fde047}"
     ".changed .grad-text{font-weight:bold}"
+    ".changed .param-text{font-weight:normal}.focus .param-text{font-weight:bold}"  # a box's own step
     ".focus>polygon:first-of-type,.focus>ellipse{stroke:#dc2626;stroke-width:3px}"
     ".active>path{stroke:#dc2626;stroke-width:2px}"
     ".active>polygon{stroke:#dc2626;fill:#dc2626}"
@@ -134,9 +135,8 @@ def _box_output(group: str, key: str, outputs: dict[str, str]) -> list[str | Slo
         slot = key if n == 0 else f"{key}-p{n - 1}"
         outputs[slot] = html.unescape(line.group(2))
         attributes = _ANCHOR.sub("", line.group(1))
-        opening = (
-            f'<text id="{grad_text_id(slot)}" class="grad-text" text-anchor="middle" x="{centre:.2f}"{attributes}>'
-        )
+        kind = "grad-text" if n == 0 else "grad-text param-text"  # the out line, then the parameters
+        opening = f'<text id="{grad_text_id(slot)}" class="{kind}" text-anchor="middle" x="{centre:.2f}"{attributes}>'
         parts += [group[position : line.start()], opening, ("grad", slot)]
         position = line.start() + len(line.group(0)) - len("</text>")
     parts.append(group[position:])
