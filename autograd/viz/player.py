@@ -249,7 +249,7 @@ class Walkthrough:
         x, y = template.view_box[0] + 4, template.view_box[1] - top
         text = "".join(
             f'<text class="caption" style="font-size:{font:.1f}px" x="{x:.2f}" y="{y + height * (i + 1):.2f}">'
-            f"{html.escape(line)}</text>"
+            f"{html.escape(NBSP * 2 * (len(line) - len(line.lstrip(' '))) + line.lstrip(' '))}</text>"
             for i, line in enumerate(frame.caption.splitlines())
         )
         return template.document(template.body(classes, grads, titles), top=top, width=width, extra=text)
