@@ -42,7 +42,7 @@ def test_the_wheel_installs_one_top_level_name_and_the_license(wheel: Path) -> N
     top = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top == {"valuegrad"}
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
-    assert {"valuegrad/autograd/engine.py", "valuegrad/nn/module.py", "valuegrad/py.typed"} <= set(names)
+    assert {"valuegrad/autograd/core/value.py", "valuegrad/nn/module.py", "valuegrad/py.typed"} <= set(names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "valuegrad = valuegrad.__main__:main" in text and "[hypothesis]" in text
