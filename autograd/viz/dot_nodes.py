@@ -24,15 +24,29 @@ __all__ = [
     "ROLE_FILL",
     "DotWriter",
     "DrawOptions",
+    "box_parameter_rows",
     "dot_attributes",
     "op_text",
     "op_width",
+    "parameter_line",
     "text_width",
 ]
 
 # Colour roles (Tailwind 100/600 shades: readable on screen and projected).
-ROLE_FILL = {"input": "#dbeafe", "parameter": "#fef3c7", "output": "#dcfce7", "intermediate": "#ffffff"}
-ROLE_NAMES = {"input": "input", "parameter": "parameter", "intermediate": "intermediate", "output": "output"}
+ROLE_FILL = {
+    "input": "#dbeafe",
+    "parameter": "#fef3c7",
+    "output": "#dcfce7",
+    "intermediate": "#ffffff",
+    "backward": "#ede9fe",
+}
+ROLE_NAMES = {
+    "input": "input",
+    "parameter": "parameter",
+    "intermediate": "intermediate",
+    "output": "output",
+    "backward": "built by backward",
+}
 OP_FILL = "#f3f4f6"
 BOX_FILL = "#e5e7eb"
 HIGHLIGHT = "#dc2626"
@@ -54,7 +68,7 @@ CELL_PAD = 6
 TEXT_CHAR = 0.62  # a generous average Helvetica advance, in ems: other renderers' fonts still fit
 OP_HEIGHT = 22
 
-_OP_SHOWN = {"*": "×", "·": "Σ w·x"}
+_OP_SHOWN = {"*": "×", "-": "\u2212"}
 
 
 @dataclass(frozen=True)
@@ -68,11 +82,36 @@ class DrawOptions:
     precision: int = 4
     legend: bool = True
     wrap: int = 0  # > 0: layers per row of a long left-to-right drawing broken into rows
+    parameter_grads: bool = False  # a folded box lists its parameters' gradients (the player's boxes)
+
+
+def _parameter(v: Value) -> bool:
+    scope = v.scope
+    return not v.parents and bool(v.module_path or (scope is not None and scope.key is not None))
+
+
+def _dot_text(v: Value) -> str:
+    """A dot product by what it computes: ``Σ w·x`` when one side is weights, ``Σ d·d`` for a
+    sum of squares, else ``Σ a·b``."""
+    parents, n = v.parents, getattr(v.constant, "n", None)
+    if isinstance(n, int) and n > 0 and 2 * n <= len(parents):
+        left, right = parents[:n], parents[n : 2 * n]
+        if all(a is b for a, b in zip(left, right)):
+            return "Σ d·d"
+        if all(map(_parameter, left)) or all(map(_parameter, right)):
+            return "Σ w·x"
+        return "Σ a·b"
+    if any(map(_parameter, parents)):
+        return "Σ w·x"
+    return "Σ c·x" if hasattr(v.constant, "partials") else "Σ a·b"  # constant factors: Σ cᵢ·xᵢ
 
 
 def op_text(v: Value) -> str:
-    """How an op node reads: ``×`` for a product, ``Σ w·x`` for a dot product, else the engine's symbol."""
+    """How an op node reads: ``×`` for a product, a dot product by what it computes (``Σ w·x``
+    when one side is weights), else the engine's symbol."""
     symbol = v.op_symbol or ""
+    if v.op == "dot":
+        return _dot_text(v)
     return _OP_SHOWN.get(symbol, symbol)
 
 
@@ -223,6 +262,9 @@ class DotWriter:
                 numbers.append("grad " + self.grad_text(outputs[0]))
             if numbers:
                 lines.append("out: " + "  ".join(numbers))
+        if self.options.show_grad and self.options.parameter_grads:
+            for row in box_parameter_rows(self.s, box):
+                lines.append(parameter_line(self.s, row, [self.grad_text(p) for p in row], self.number_width))
         return lines
 
     def box_size(self, box: Box) -> tuple[float, float]:
@@ -240,6 +282,19 @@ class DotWriter:
         if any(m in self.highlight or m is self.focus for m in box.members):
             attrs.update(color=HIGHLIGHT, penwidth="3")
         return f"{box.id} {dot_attributes(**attrs)}"
+
+
+def parameter_line(s: Structure, row: list[Value], texts: list[str], number_width: int) -> str:
+    """``grad(w0) 0.1234   grad(w1) ?``: a row of a box's parameters' gradients (numbers padded)."""
+    cells = [f"grad({s.label(p) or 'parameter'}) {number_cell_text(t, number_width)}" for p, t in zip(row, texts)]
+    return "   ".join(cells)
+
+
+def box_parameter_rows(s: Structure, box: Box) -> list[list[Value]]:
+    """A folded box's parameters in rows: one a row up to 5, then 2, then 4 a row."""
+    params = [m for m in box.members if m in s.parameters]
+    per_row = 1 if len(params) <= 5 else 2 if len(params) <= 16 else 4
+    return [params[i : i + per_row] for i in range(0, len(params), per_row)]
 
 
 def _bold(text: str | None) -> str:

@@ -67,6 +67,7 @@ class DotDrawing:
     number_width: int
     node_count: int
     edge_count: int
+    precision: int = 4  # digits of the drawn numbers (the static page's hover text uses them too)
 
 
 def dot_text(
@@ -97,7 +98,8 @@ def dot_text(
     lines.extend(_edge_lines(s, options, planned, cluster_name, focus))
     body = "".join(f"\t{line}\n" for line in lines)
     source = f"digraph valuegrad {{\n{body}}}\n"
-    return DotDrawing(source, s, list(s.values), dict(s.node_of), writer.number_width, s.node_count, len(planned))
+    counts = (s.node_count, len(planned))
+    return DotDrawing(source, s, list(s.values), dict(s.node_of), writer.number_width, *counts, options.precision)
 
 
 def _header_lines(s: Structure, options: DrawOptions, caption: str | None, note: str | None) -> list[str]:
@@ -248,7 +250,7 @@ def _graph_label(s: Structure, options: DrawOptions, caption: str | None, note: 
         cells = [
             f'<TD BORDER="1" BGCOLOR="{ROLE_FILL[role]}" WIDTH="{_legend_width(ROLE_NAMES[role])}">'
             f"{_small(ROLE_NAMES[role])}</TD>"
-            for role in ("input", "parameter", "intermediate", "output")
+            for role in ("input", "parameter", "intermediate", "backward", "output")
             if role in present
         ]
         if s.boxes:

@@ -111,7 +111,7 @@ class Graph:
     def render(self, output_format: str) -> bytes:
         """The graph as bytes in ``output_format``: 'dot' (the source itself), 'svg', 'png' or 'html'."""
         if output_format == "html":  # a page with hover text, zoom and pan
-            return graph_page(self.svg(), self.drawing.structure).encode("utf-8")
+            return graph_page(self.svg(), self.drawing.structure, self.drawing.precision).encode("utf-8")
         if output_format == "dot":
             return self.source.encode("utf-8")
         if output_format == "svg":
@@ -272,7 +272,7 @@ def draw(
     ``rankdir`` sets the direction ('LR', 'TB', ...; 'auto' picks LR when it fits a
     notebook column, else TB); ``show_data``/``show_grad`` choose the cells of each
     value's box; ``edge_labels=True`` writes the local derivative ∂b/∂a at the head of
-    each edge a → b, so the picture shows ā = Σ_b b̄·∂b/∂a; ``precision`` is the number
+    each edge a → b, so the picture shows grad(a) = Σ_b grad(b)·∂b/∂a; ``precision`` is the number
     of decimals. ``collapse=k`` folds every ``autograd.scope`` at depth ≥ k (an ``nn``
     model is 1, its layers 2, their neurons 3) into one box; 'auto' (the default) folds
     only as much as it takes to fit a notebook column and says so above the graph;

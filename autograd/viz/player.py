@@ -1,10 +1,13 @@
 """The backward pass step by step: ``draw_backward(root)``, a player you can click through.
 
-Each frame is one step of the engine's reverse sweep (``backward_steps``): a node whose
-adjoint is final passes it back, and each input's adjoint grows by one chain-rule term,
-which the caption writes out (``b̄ = 0.5000 + 0.5000 · 1.0000 = 1.0000``: old + upstream ·
-local derivative = new). Graphviz lays the graph out once; every frame is that one SVG with
-only the grad texts and highlight classes changed (``_svg_slots``), so nothing moves.
+Frame 0 is the state before the pass (the output's grad is 1, every other grad ``?``). Each
+later frame is one step of the engine's reverse sweep (``backward_steps``) through one drawn
+node: a node whose adjoint is final passes it back, and each input's adjoint grows by one
+chain-rule term, which the caption writes out (``grad(b) = 0.5000 + 0.5000 · 1.0000 = 1.0000``:
+old + upstream · local derivative = new). In a folded drawing one frame is one box: the steps
+inside it, what its parameters and its inputs receive. Graphviz lays the graph out once; every
+frame is that one SVG with only the grad texts and highlight classes changed (``svg_slots``),
+and the caption has a fixed area, so nothing moves. ``practice=True`` asks first (``practice``).
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..core import Value, backward_steps
 from ..core import checks as _checks
 from ..core.files import write_text_atomic
+from .dot_nodes import box_parameter_rows, parameter_line
 from .dot_writer import PENDING_GRAD, dot_text
 from .draw import (
     DEFAULT_MAX_NODES,
@@ -28,7 +32,9 @@ from .draw import (
     prepare,
 )
 from .page import MIN_SCALE, PLAY_INTERVAL_MS, page
-from .player_text import Contribution, caption, hover_lines, value_names
+from .player_text import Contribution, box_caption, caption, hover_lines, start_caption, value_names
+from .practice import asks, practice_rows
+from .structure import Box
 from .svg_slots import SvgTemplate, grad_text_id, parse_svg
 from .text import format_number, number_cell_text
 
@@ -46,11 +52,12 @@ class BackwardFrame:
     ``contributions`` are the terms this step added, ``caption`` says it in words and numbers.
     """
 
-    step: int
+    step: int  # 0: the state before the backward pass
     node: Value
     adjoints: dict[Value, float]
     contributions: tuple[Contribution, ...]
     caption: str
+    box: Box | None  # the folded box this step walks through, if any
     _walk: Walkthrough = field(repr=False, compare=False)  # draws the frame, with the shared layout
 
     def svg(self) -> str:
@@ -106,19 +113,25 @@ class Walkthrough:
     Graphviz runs once, on first use of a picture, and every frame reuses its layout.
     """
 
-    def __init__(self, prepared: Prepared, skip_leaves: bool) -> None:
+    def __init__(self, prepared: Prepared, skip_leaves: bool, practice: bool = False) -> None:
+        self.practice = practice
         self.root = prepared.root
         self._structure = prepared.structure
-        self._options = prepared.options
+        self._options = replace(prepared.options, parameter_grads=True)
         self._note = prepared.note
-        self._names = value_names(prepared.structure.order)
+        self._names = value_names(prepared.structure)
         self._template: SvgTemplate | None = None
         self._number_width = 1
         self.frames: list[BackwardFrame] = self._sweep(skip_leaves)
 
     def _sweep(self, skip_leaves: bool) -> list[BackwardFrame]:
-        """Watch the engine's sweep; each term's old and new adjoint are re-added in the sweep's order."""
-        steps: list[tuple[Value, float, dict[Value, float], tuple[Contribution, ...]]] = []
+        """Watch the engine's sweep; each term's old and new adjoint are re-added in the sweep's order.
+
+        One frame per drawn node: the steps through one folded box make one frame, and its
+        parameters' steps (where nothing happens) none; frame 0 is the state before the sweep."""
+        s = self._structure
+        boxes = {box.id: box for box in s.boxes.values()}
+        groups: list[tuple[Value, float, dict[Value, float], list[Contribution], Box | None]] = []
         previous: dict[Value, float] = {}
         for step in backward_steps(self.root):
             running: dict[Value, float] = {}
@@ -128,13 +141,23 @@ class Walkthrough:
                 running[term.parent] = before + term.contribution
                 terms.append(Contribution(term.parent, before, step.adjoint, term.derivative, running[term.parent]))
             previous = dict(step.adjoints)
-            if step.node.parents or step.node is self.root or not skip_leaves:
-                steps.append((step.node, step.adjoint, previous, tuple(terms)))
-        total, precision = len(steps), self._options.precision
-        return [
-            BackwardFrame(k, node, snapshot, terms, caption(k, total, node, g, terms, self._names, precision), self)
-            for k, (node, g, snapshot, terms) in enumerate(steps)
-        ]
+            box = boxes.get(s.node_of.get(step.node, ""))
+            if box is not None and groups and groups[-1][4] is box:
+                groups[-1] = (*groups[-1][:2], previous, groups[-1][3] + terms, box)
+            elif box is not None and not step.node.parents and step.node is not self.root:
+                if groups:  # a parameter in a box: its grad is final and drawn there already
+                    groups[-1] = (*groups[-1][:2], previous, groups[-1][3], groups[-1][4])
+            elif step.node.parents or step.node is self.root or not skip_leaves:
+                groups.append((step.node, step.adjoint, previous, terms, box))
+        total, precision = len(groups), self._options.precision
+        frames = [BackwardFrame(0, self.root, {self.root: 1.0}, (), start_caption(self.root, self._names), None, self)]
+        for k, (node, g, snapshot, terms, box) in enumerate(groups, start=1):
+            if box is None:
+                words = caption(k, total, node, g, terms, self._names, precision)
+            else:
+                words = box_caption(k, total, box, s, g, terms, self._names, precision)
+            frames.append(BackwardFrame(k, node, snapshot, tuple(terms), words, box, self))
+        return frames
 
     # -------------------------------------------------------------- pictures
 
@@ -143,17 +166,24 @@ class Walkthrough:
         text = PENDING_GRAD if adjoint is None else format_number(adjoint, self._options.precision)
         return number_cell_text(text, self._number_width).replace(" ", NBSP)
 
+    def _grad(self, adjoints: dict[Value, float], v: Value) -> str:
+        adjoint = adjoints.get(v)
+        return PENDING_GRAD if adjoint is None else format_number(adjoint, self._options.precision)
+
     def _cells(self, adjoints: dict[Value, float]) -> dict[str, str]:
-        """Every drawn grad text for these adjoints, by node id: value cells and folded boxes' outputs."""
+        """Every drawn grad text for these adjoints, by slot: value cells, folded boxes' outputs
+        and their parameters' gradients."""
         s, template = self._structure, self.template()
         cells = {f"v{n}": self._cell(adjoints, v) for n, v in enumerate(s.values)}
         for box in s.boxes.values():
             drawn = template.box_outputs.get(box.id)
-            if drawn is not None:  # the box shows its one output's numbers: keep the data, renew the grad
-                (output,) = s.box_outputs(box)
-                adjoint = adjoints.get(output)
-                grad = PENDING_GRAD if adjoint is None else format_number(adjoint, self._options.precision)
-                cells[box.id] = drawn[: drawn.rindex("grad ") + len("grad ")] + grad
+            if drawn is None:
+                continue
+            (output,) = s.box_outputs(box)  # the box shows its one output's numbers: keep the data, renew the grad
+            cells[box.id] = drawn[: drawn.rindex("grad ") + len("grad ")] + self._grad(adjoints, output)
+            for i, row in enumerate(box_parameter_rows(s, box)):
+                texts = [self._grad(adjoints, p) for p in row]
+                cells[f"{box.id}-p{i}"] = parameter_line(s, row, texts, self._number_width)
         return cells
 
     def template(self) -> SvgTemplate:
@@ -187,12 +217,16 @@ class Walkthrough:
         changed = sorted({node_of[t.parent] for t in frame.contributions if t.parent in node_of})
         key = node_of.get(frame.node)
         focus = [key] if key is not None else []
+        if frame.step == 0:  # the start: the output's grad is set, nothing is passed back yet
+            return [], focus, []
         edges: list[str] = []
         values = self._structure.values
         if key is not None and key.startswith("v") and values[int(key[1:])] is frame.node and frame.node.parents:
             op = "op" + key[1:]
             focus.append(op)
             edges = sorted(k for k, (tail, head) in self.template().edges.items() if op in (tail, head))
+        if frame.box is not None:  # the edges into the box carry what its inputs receive
+            edges = sorted(k for k, (_, head) in self.template().edges.items() if head == frame.box.id)
         return changed, focus, edges
 
     def _frame_svg(self, frame: BackwardFrame) -> str:
@@ -203,7 +237,7 @@ class Walkthrough:
             classes[key] = (classes.get(key, "") + " focus").strip()
         classes.update({key: "active" for key in edges})
         grads = self._cells(frame.adjoints)
-        info = hover_lines(self._structure, self._names, frame.adjoints)
+        info = hover_lines(self._structure, self._names, frame.adjoints, self._options.precision)
         titles = {key: "\n".join(lines) for key, lines in info.items()}
         # The caption keeps >= CAPTION_MIN_PX when the frame is scaled into a 1000 px column, and
         # room is made for the longest caption of any frame, so every frame has the same size.
@@ -215,7 +249,7 @@ class Walkthrough:
         x, y = template.view_box[0] + 4, template.view_box[1] - top
         text = "".join(
             f'<text class="caption" style="font-size:{font:.1f}px" x="{x:.2f}" y="{y + height * (i + 1):.2f}">'
-            f"{html.escape(line)}</text>"
+            f"{html.escape(NBSP * 2 * (len(line) - len(line.lstrip(' '))) + line.lstrip(' '))}</text>"
             for i, line in enumerate(frame.caption.splitlines())
         )
         return template.document(template.body(classes, grads, titles), top=top, width=width, extra=text)
@@ -223,23 +257,42 @@ class Walkthrough:
     def html(self) -> str:
         """The self-contained player page (the same graph gives the same bytes)."""
         template = self.template()
-        initial = self._cells({self.root: 1.0})
+        initial = self._cells(self.frames[0].adjoints)
         before = initial
         frames = []
         for frame in self.frames:
             after = self._cells(frame.adjoints)
             changes = [[grad_text_id(key), text] for key, text in sorted(after.items()) if text != before[key]]
             changed, focus, edges = self._marks(frame)
-            frames.append({"caption": frame.caption, "g": changes, "changed": changed, "focus": focus, "edges": edges})
+            shown: dict[str, Any] = {"caption": frame.caption, "g": changes, "changed": changed, "focus": focus}
+            shown["edges"] = edges
+            if self.practice:
+                shown["head"] = frame.caption.splitlines()[0]
+                shown["ask"] = self._asks(frame)
+            frames.append(shown)
             before = after
-        data = {
+        data: dict[str, Any] = {
+            "practice": self.practice,
+            "precision": self._options.precision,
             "frames": frames,
             "start": [[grad_text_id(key), text] for key, text in sorted(initial.items())],
-            "info": hover_lines(self._structure, self._names, None),
+            "info": hover_lines(self._structure, self._names, None, self._options.precision),
             "interval": PLAY_INTERVAL_MS,
         }
         body = template.body({}, initial, {})
-        return page("valuegrad: the backward pass", template.inline(body), data, template.natural_width)
+        title, lines = "valuegrad: the backward pass", self._caption_lines(55 if self.practice else 90)
+        rows = practice_rows([f["ask"] for f in frames]) if self.practice else 0
+        return page(title, template.inline(body), data, template.natural_width, lines, rows)
+
+    def _asks(self, frame: BackwardFrame) -> list[list[str]]:
+        """Practice mode: what the frame asks for before it is revealed."""
+        s, precision = self._structure, self._options.precision
+        return asks(frame.contributions, frame.adjoints, frame.box, s, self._names, precision)
+
+    def _caption_lines(self, wrap: int = 90) -> int:
+        """The page's caption area, in lines: the longest caption, wrapped at ``wrap`` characters
+        (~90 across the page, ~55 beside practice mode's questions)."""
+        return max(sum(-(-len(line) // wrap) or 1 for line in f.caption.splitlines()) for f in self.frames)
 
     def save(self, path: str | os.PathLike[str]) -> Path | list[Path]:
         """``x.html``: the player page; a folder (no suffix): one SVG per frame. Atomic per file."""
@@ -255,7 +308,10 @@ class Walkthrough:
         """In Jupyter: the player, in an iframe so its ids and keys stay its own."""
         template = self.template()
         scale = max(MIN_SCALE, min(1.0, 960 / template.natural_width))
-        height = template.view_box[3] * 4 / 3 * scale + 170
+        words = 24 * self._caption_lines(55 if self.practice else 90)
+        if self.practice:
+            words = max(words, 30 * practice_rows([self._asks(frame) for frame in self.frames]) + 8)
+        height = template.view_box[3] * 4 / 3 * scale + words + 110
         document = html.escape(self.html(), quote=True)
         return f'<iframe srcdoc="{document}" style="width:100%;height:{height:.0f}px;border:0"></iframe>'
 
@@ -282,6 +338,7 @@ def draw_backward(
     collapse: int | str | None = "auto",
     max_nodes: int | None = DEFAULT_MAX_NODES,
     skip_leaves: bool = False,
+    practice: bool = False,
 ) -> Walkthrough:
     """Backpropagation step by step: one frame per node, in reverse topological order.
 
@@ -291,6 +348,8 @@ def draw_backward(
     ``skip_leaves=True`` drops the frames of leaves, where nothing happens. The frames
     are the engine's own sweep (``backward_steps``), so the last frame's adjoints equal
     what a fresh ``backward()`` puts in ``.grad``; ``.grad`` itself is not touched.
+    ``practice=True``: the saved page (and the notebook player) asks for each frame's new
+    gradients before showing them, marks the answers and keeps a score.
     Other options are as for ``draw``.
     """
     prepared = prepare(
@@ -305,4 +364,5 @@ def draw_backward(
         max_nodes=max_nodes,
     )
     skip_leaves = _checks.flag(skip_leaves, "skip_leaves", "draw_backward")
-    return Walkthrough(prepared, skip_leaves)
+    practice = _checks.flag(practice, "practice", "draw_backward")
+    return Walkthrough(prepared, skip_leaves, practice)

@@ -151,6 +151,7 @@ class Structure:
         # Roles and places.
         self.output = self.representative[root]
         self.parameters = {v for v in drawn if not v.parents and self._is_parameter(v, params)}
+        self.built_by_backward = _built_by_backward(order)
         self.place: dict[Value, Steps] = self._places()
         self.depth = max((len(s) for s in self.place.values()), default=0)
 
@@ -275,12 +276,12 @@ class Structure:
         return steps
 
     def role(self, v: Value) -> str:
-        """'output', 'parameter', 'input' or 'intermediate'."""
+        """'output', 'parameter', 'input', 'backward' (built by a backward pass) or 'intermediate'."""
         if v is self.output:
             return "output"
         if not v.parents:
             return "parameter" if v in self.parameters else "input"
-        return "intermediate"
+        return "backward" if v in self.built_by_backward else "intermediate"
 
     def label(self, v: Value) -> str | None:
         return self.shown_label.get(v)
@@ -341,6 +342,21 @@ class Structure:
                 weighted = target_box is not None and any(p in self.parameters for p in target_box.members)
                 edge.label = (f"{m}×{n}" if m > 1 and n > 1 else str(m * n)) + (" weights" if weighted else " uses")
         return edges
+
+
+def _built_by_backward(order: list[Value]) -> set[Value]:
+    """The computed Values a ``backward(create_graph=True)`` made: in a graph that holds gradient
+    Values, every node that is neither a node whose gradient was taken nor one of its ancestors."""
+    forward = [v for v in order if v.grad_value is not None]
+    if not forward:
+        return set()
+    seen = set(forward)
+    while forward:
+        for p in forward.pop().parents:
+            if p not in seen:
+                seen.add(p)
+                forward.append(p)
+    return {v for v in order if v.parents and v not in seen}
 
 
 def _common_prefix(places: list[Steps]) -> Steps:

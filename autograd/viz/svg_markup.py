@@ -15,7 +15,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["NUMBER_FONT_MARK", "count_node_groups", "group_end", "normalize_svg"]
+__all__ = [
+    "NUMBER_FONT_MARK",
+    "SCALABLE",
+    "count_node_groups",
+    "group_end",
+    "normalize_svg",
+    "scalable",
+]
 
 NUMBER_FONT_MARK = "Courier"  # the number cells' face (drawing_dot.NUMBER_FONT); every renderer names it
 
@@ -28,6 +35,9 @@ _ANCHOR_CLOSE = re.compile(r"\s*</a>\s*</g>")
 _SHAPE = re.compile(r"<polygon\b[^>]*/>|<text\b([^>]*)>([^<]*)</text>")
 _NODE_GROUP = re.compile(r'<g\b[^>]*\bclass="node"')
 _WORDS = ("data", "grad")
+
+
+_SVG_OPEN = re.compile(r"<svg\b[^>]*>")
 
 
 def group_end(content: str, position: int) -> int:
@@ -66,9 +76,21 @@ def _value_node(key: str, group: str) -> str:
     return "".join(out)
 
 
+SCALABLE = 'style="max-width:100%;height:auto"'  # a notebook column (nbconvert, JupyterLab, VS Code) scales it
+
+
+def scalable(svg: str) -> str:
+    """``svg`` whose ``<svg>`` element keeps its width and shrinks to its container (never grows)."""
+    opening = _SVG_OPEN.search(svg)
+    if opening is None or "max-width" in opening.group(0):
+        return svg
+    return svg[: opening.end() - 1] + " " + SCALABLE + svg[opening.end() - 1 :]
+
+
 def normalize_svg(svg: str) -> str:
-    """``svg`` without comments, its value nodes' number cells in the one markup described above."""
-    svg = _COMMENT.sub("", svg)
+    """``svg`` without comments, its value nodes' number cells in the one markup described above,
+    and scalable to a notebook's column (``max-width:100%``, its width kept)."""
+    svg = scalable(_COMMENT.sub("", svg))
     out, position = [], 0
     for match in _VALUE_GROUP.finditer(svg):
         if match.start() < position:  # inside a group already rewritten (cannot happen with our DOT)

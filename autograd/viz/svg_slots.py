@@ -18,7 +18,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from .svg_markup import group_end
+from .svg_markup import SCALABLE, group_end
 
 __all__ = ["STYLE", "SvgTemplate", "grad_text_id", "parse_svg"]
 
@@ -27,6 +27,7 @@ STYLE = (
     "<style>"
     ".changed .grad-cell{fill:#fde047}"
     ".changed .grad-text{font-weight:bold}"
+    ".changed .param-text{font-weight:normal}.focus .param-text{font-weight:bold}"  # a box's own step
     ".focus>polygon:first-of-type,.focus>ellipse{stroke:#dc2626;stroke-width:3px}"
     ".active>path{stroke:#dc2626;stroke-width:2px}"
     ".active>polygon{stroke:#dc2626;fill:#dc2626}"
@@ -41,7 +42,7 @@ _POINTS = re.compile(r'points="([^"]*)"')
 _ANCHOR = re.compile(r'\s(?:x|text-anchor)="[^"]*"')
 _SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
-_SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
+_SIZE = re.compile(r'\s(?:width|height|style)="[^"]*"')
 
 Slot = tuple[str, str]  # (kind, group id): kind is "class", "title" or "grad"
 
@@ -90,7 +91,7 @@ class SvgTemplate:
         x, y, w, h = self.view_box
         w = max(w, width)
         size = f'width="{w:.0f}pt" height="{h + top:.0f}pt" viewBox="{x:.2f} {y - top:.2f} {w:.2f} {h + top:.2f}"'
-        return f"<svg {size}{self.head}>{STYLE}{extra}{body}</svg>\n"
+        return f"<svg {size} {SCALABLE}{self.head}>{STYLE}{extra}{body}</svg>\n"
 
 
 def grad_text_id(key: str) -> str:
@@ -118,19 +119,28 @@ def _grad_cell(group: str, key: str) -> list[str | Slot]:
 
 
 def _box_output(group: str, key: str, outputs: dict[str, str]) -> list[str | Slot]:
-    """A folded box with its "out: data ...  grad ..." line slotted and centred (its grad changes)."""
-    lines = [t for t in _TEXT.finditer(group) if html.unescape(t.group(2)).startswith("out: ")]
+    """A folded box with its "out: data ...  grad ..." line and the lines after it (its parameters'
+    gradients, ``{key}-p0``, ``{key}-p1``, ...) slotted and centred (their numbers change)."""
+    texts = list(_TEXT.finditer(group))
+    outs = [i for i, t in enumerate(texts) if html.unescape(t.group(2)).startswith("out: ")]
     face = _POLYGON.search(group)
     points = _POINTS.search(face.group(1)) if face else None
-    if not lines or points is None:
+    if not outs or points is None:
         return [group]
     xs = [float(pair.split(",")[0]) for pair in points.group(1).split()]
-    line = lines[-1]
-    outputs[key] = html.unescape(line.group(2))
-    attributes = _ANCHOR.sub("", line.group(1))
     centre = (min(xs) + max(xs)) / 2
-    opening = f'<text id="{grad_text_id(key)}" class="grad-text" text-anchor="middle" x="{centre:.2f}"{attributes}>'
-    return [group[: line.start()], opening, ("grad", key), "</text>" + group[line.end() :]]
+    parts: list[str | Slot] = []
+    position = 0
+    for n, line in enumerate(texts[outs[-1] :]):
+        slot = key if n == 0 else f"{key}-p{n - 1}"
+        outputs[slot] = html.unescape(line.group(2))
+        attributes = _ANCHOR.sub("", line.group(1))
+        kind = "grad-text" if n == 0 else "grad-text param-text"  # the out line, then the parameters
+        opening = f'<text id="{grad_text_id(slot)}" class="{kind}" text-anchor="middle" x="{centre:.2f}"{attributes}>'
+        parts += [group[position : line.start()], opening, ("grad", slot)]
+        position = line.start() + len(line.group(0)) - len("</text>")
+    parts.append(group[position:])
+    return parts
 
 
 def parse_svg(svg: str, grad_nodes: Collection[str], boxes: Collection[str] = ()) -> SvgTemplate:
