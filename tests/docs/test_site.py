@@ -166,6 +166,9 @@ def test_another_example_and_an_error(page: Any, server: str) -> None:
     run_and_wait(page)
     assert page.locator("#output svg g.node").count() > 10
 
+    page.fill("#code", WITHOUT_A_RENDERER)  # real Pyodide, no viz.js registered: browser advice, DOT text
+    run_and_wait(page)
+
     page.fill("#code", "from valuegrad.autograd import Value\ny = Value(1.0) / undefined_name\n")
     page.click("#run")
     error = page.locator("#error")
@@ -177,6 +180,28 @@ def test_another_example_and_an_error(page: Any, server: str) -> None:
     page.click("#run")
     page.wait_for_function("() => document.querySelector('#error').textContent.includes('define y as a Value')")
     assert not page.errors, page.errors
+
+
+WITHOUT_A_RENDERER = """
+from valuegrad.autograd import Value, draw
+from valuegrad.autograd.viz import render
+
+saved = render.browser_renderer
+render.browser_renderer = None  # as in JupyterLite: Pyodide, and no page registered viz.js
+try:
+    y = Value(2.0, label="x") * 3
+    bundle = draw(y)._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"] and "no Graphviz in this browser" in bundle["text/plain"], bundle
+    try:
+        draw(y).svg()
+    except render.RenderError as error:
+        assert isinstance(error, render.NoBrowserRendererError), repr(error)
+        assert "browser.use" in str(error) and "apt" not in str(error), str(error)
+    else:
+        raise AssertionError("drew without a renderer")
+finally:
+    render.browser_renderer = saved
+"""
 
 
 # ------------------------------------------------------------------ the documentation pages

@@ -64,15 +64,21 @@ async function start() {
   const timings = {};
   let started = performance.now();
   const lap = (name) => { const now = performance.now(); timings[name] = Math.round(now - started); started = now; };
+  status("Starting Graphviz…");
   const viz = await Viz.instance();  // Graphviz in WebAssembly, before Python starts
   lap("viz");
+  status("Starting Python (Pyodide; a few seconds)…");
   const pyodide = await loadPyodide({ indexURL: new URL("../_static/pyodide/", location.href).href });
   lap("pyodide");
-  const names = await (await fetch("wheels.json")).json();
+  status("Installing valuegrad…");
+  const response = await fetch("wheels.json");
+  if (!response.ok) throw new Error(`wheels.json: HTTP ${response.status} (build the site with make docs)`);
+  const names = await response.json();
   await pyodide.loadPackage(names.map((name) => new URL("wheels/" + name, location.href).href), {
     messageCallback: () => {},
   });
   lap("wheels");
+  status("Importing valuegrad…");
   pyodide.pyimport("valuegrad.autograd.viz.browser").use(viz);
   run = pyodide.runPython(RUN);
   lap("import");
@@ -101,6 +107,9 @@ function execute() {
 }
 
 function setUp() {
+  // Anything that goes wrong outside Run (a script that failed to load, a rejected promise) lands in the same block.
+  window.addEventListener("error", (event) => showError(event.message || event));
+  window.addEventListener("unhandledrejection", (event) => showError(event.reason));
   const select = $("example");
   for (const name of Object.keys(EXAMPLES)) select.add(new Option(name, name));
   select.addEventListener("change", () => { $("code").value = EXAMPLES[select.value]; });
