@@ -13,6 +13,8 @@ The renderers here are ``dot`` programs (``DotProgram``). Order of preference: t
 ``PATH``), a system ``dot`` on ``PATH``, then the binary of the ``graphviz-pure`` wheel, a
 dependency on the platforms it has wheels for -- so ``pip install valuegrad`` alone can render
 SVG there, with no apt and no root. If none is found, ``DotNotFoundError`` says what to do.
+Under Pyodide (``sys.platform == "emscripten"``) nothing can be run: the renderer is the page's
+Graphviz in WebAssembly, registered with ``viz.browser.use(viz)``; without one, ``NoBrowserRendererError``.
 
 A program runs in its own session (process group) with a time limit; on timeout, and whenever
 a render ends early (``KeyboardInterrupt``, ``SystemExit``), the whole group is killed in a
@@ -42,6 +44,7 @@ from .svg_markup import count_node_groups
 __all__ = [
     "DotNotFoundError",
     "DotProgram",
+    "NoBrowserRendererError",
     "RenderError",
     "Renderer",
     "check_output",
@@ -73,6 +76,17 @@ class DotNotFoundError(RuntimeError):
 
 class RenderError(RuntimeError):
     """A renderer failed, timed out, or wrote something that is not the picture asked for; one line."""
+
+
+class NoBrowserRendererError(RenderError, DotNotFoundError):
+    """Under Pyodide, no page has registered Graphviz in WebAssembly (``viz.browser.use``)."""
+
+
+BROWSER_HINT = (
+    "no Graphviz in this browser: Pyodide cannot run a 'dot' program; a page must load viz.js "
+    "(@viz-js/viz), `await Viz.instance()`, and pass it to valuegrad.autograd.viz.browser.use(viz) "
+    "before drawing (the documentation's playground does). The DOT text is still there: graph.source"
+)
 
 
 class Renderer(Protocol):
@@ -275,8 +289,15 @@ class DotProgram:
         return process.returncode, errors if failed else output
 
 
+browser_renderer: Renderer | None = None  # under Pyodide: set by viz.browser.use(viz)
+
+
 def default_renderer() -> Renderer:
-    """The ``dot`` program ``find_dot`` chooses."""
+    """The ``dot`` program ``find_dot`` chooses; under Pyodide, the page's viz.js (``viz.browser``)."""
+    if sys.platform == "emscripten":
+        if browser_renderer is None:
+            raise NoBrowserRendererError(BROWSER_HINT)
+        return browser_renderer
     return DotProgram(find_dot())
 
 
