@@ -41,7 +41,7 @@ def value_strategy(_: type) -> Any:
     """Finite leaf Values in [-1000, 1000] (no subnormals), labelled None or a short identifier."""
     from hypothesis import strategies as st
 
-    from .core.value import Value
+    from .core import Value
 
     data = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, allow_subnormal=False)
     labels = st.none() | st.from_regex(r"[a-z][a-z0-9_]{0,7}", fullmatch=True)

@@ -23,10 +23,10 @@ import functools
 import numbers
 from typing import Any, Callable, Sequence, Union
 
-from .core import checks, ops
+from .core import Value, checks, ops
 from .core.modes import transform_level
 from .core.sweep import gradients
-from .core.value import Value, node
+from .core.value import node
 
 __all__ = ["grad", "hessian", "jacobian", "value_and_grad"]
 

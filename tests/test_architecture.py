@@ -257,6 +257,20 @@ def test_autograd_keeps_its_top_level_small() -> None:
     assert {"core", "compiler", "viz", "testing"} <= {p.name for p in (ROOT / "autograd").iterdir() if p.is_dir()}
 
 
+def test_value_is_imported_one_way() -> None:
+    """``Value`` comes from ``core`` inside autograd, from ``autograd`` inside nn, from ``.value`` inside core."""
+    files, _ = internal_arrows()
+    ways = {}
+    for a in arrows(files):
+        if "Value" in a.names:
+            expected = {"core": "valuegrad.autograd.core.value", "nn": "valuegrad.autograd"}.get(
+                room(a.source).rpartition(".")[2], "valuegrad.autograd.core"
+            )
+            ways[f"{files[a.source].relative_to(ROOT)}:{a.line}"] = (a.target, expected)
+    wrong = {where: got for where, (got, expected) in ways.items() if got != expected}
+    assert ways and not wrong, wrong
+
+
 def test_the_rules_see_a_planted_violation(tmp_path: Path) -> None:
     """The checks above would notice: a back-up import and a circle, planted in a copy of two modules."""
     files = {"valuegrad.autograd.core.ops": tmp_path / "ops.py", "valuegrad.autograd.viz.draw": tmp_path / "draw.py"}

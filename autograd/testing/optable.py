@@ -31,8 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ... import autograd
-from ..core import ops
-from ..core.value import Value
+from ..core import Value, ops
 from .kinks import kinks
 
 __all__ = ["ROWS", "Interval", "OpRow", "row"]

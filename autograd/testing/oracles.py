@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from ..core.value import Value
+from ..core import Value
 from ..gradient_check import Comparison
 
 __all__ = ["assert_gradients_match", "central_differences", "close"]

@@ -28,7 +28,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from ... import autograd
-from ..core.value import Value
+from ..core import Value
 from .optable import ROWS, Interval, OpRow
 from .symbolic import SympyTwin, _sympy
 
