@@ -3,7 +3,7 @@
 # `make bench-quick` is a one-minute smoke run; `make profile` profiles valuegrad's moons step.
 PYTHON ?= .venv/bin/python
 
-.PHONY: bench bench-quick bench-compiled profile test
+.PHONY: bench bench-quick bench-compiled profile test student-notebooks
 
 bench:
 	$(PYTHON) benchmarks/compare.py
@@ -20,3 +20,7 @@ profile:
 
 test:
 	$(PYTHON) -m pytest
+
+# The notebooks without their solution cells, for students: build/student-notebooks/.
+student-notebooks:
+	$(PYTHON) tools/student_notebooks.py
