@@ -5,7 +5,7 @@
 PYTHON ?= .venv/bin/python
 WHEELS = docs/_build/wheels
 
-.PHONY: bench bench-quick bench-compiled docs profile test
+.PHONY: bench bench-quick bench-compiled docs profile test student-notebooks
 
 bench:
 	$(PYTHON) benchmarks/compare.py
@@ -32,3 +32,7 @@ docs:
 	$(PYTHON) -m build --wheel --outdir $(WHEELS) .
 	$(PYTHON) -m pip download --quiet --no-deps --only-binary=:all: --require-hashes -r docs/playground-wheels.txt -d $(WHEELS)
 	$(PYTHON) -m sphinx -b html -q docs docs/_build/html
+
+# The notebooks without their solution cells, for students: build/student-notebooks/.
+student-notebooks:
+	$(PYTHON) tools/student_notebooks.py

@@ -18,6 +18,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess by 
     ) from error
 
 from . import optable, strategies
+from .checker import check_derivative, explain_derivative
 from .strategies import derivative_test
 
-__all__ = ["derivative_test", "optable", "strategies"]
+__all__ = ["check_derivative", "derivative_test", "explain_derivative", "optable", "strategies"]

@@ -384,6 +384,17 @@ def _intervals(domain: Bounds) -> list[tuple[float, float]]:
     return [(float(d[0]), float(d[1])) for d in domain]  # type: ignore[index]
 
 
+def engine_partials(f: Callable[..., Value], xs: Sequence[float]) -> list[float]:
+    """The engine's partial derivatives of ``f`` (a function of Values) at the floats ``xs``."""
+    leaves = [Value(x) for x in xs]
+    return list(autograd.gradients(f(*leaves), leaves))
+
+
+def as_partials(reference: Any) -> list[Any]:
+    """A derivative's answer as a list of partials: one number becomes a list of one."""
+    return [reference] if isinstance(reference, (int, float)) else list(reference)
+
+
 def derivative_test(
     f: Callable[..., Value],
     derivative: Callable[..., float | Sequence[float]],
@@ -420,11 +431,8 @@ def derivative_test(
     @given(st.tuples(*(finite_floats(lo, hi) for lo, hi in intervals)))
     def test(xs: tuple[float, ...]) -> None:
         assume(all(abs(x - k) > margin for x in xs for k in kinks))
-        leaves = [Value(x) for x in xs]
-        out = f(*leaves)
-        engine = autograd.gradients(out, leaves)
-        reference = derivative(*xs)
-        expected = [reference] if isinstance(reference, (int, float)) else list(reference)
+        engine = engine_partials(f, xs)
+        expected = as_partials(derivative(*xs))
         if len(expected) != len(xs):
             raise TypeError(f"derivative returned {len(expected)} partials for {len(xs)} inputs")
         for i, (a, b) in enumerate(zip(engine, expected)):
