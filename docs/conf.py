@@ -52,7 +52,7 @@ autodoc_typehints = "description"
 
 
 def _copy_notebooks() -> list[str]:
-    """notebooks/*.ipynb into docs/notebooks/ (only those that changed: the cache keys on content)."""
+    """notebooks/*.ipynb (and the course path, README.md) into docs/notebooks/; only what changed is copied."""
     target = DOCS / "notebooks"
     target.mkdir(exist_ok=True)
     names = []
@@ -64,6 +64,9 @@ def _copy_notebooks() -> list[str]:
     for stale in target.glob("*.ipynb"):
         if stale.stem not in names:
             stale.unlink()
+    course_path = ROOT / "notebooks" / "README.md"  # the course path, which the README links to
+    if course_path.exists():
+        shutil.copyfile(course_path, target / "README.md")
     return names
 
 
