@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ..core.value import Value
+from ..core import Value
 from .strategies import Bounds, _check_bounds, _intervals, as_partials, engine_partials, finite_floats
 
 __all__ = ["check_derivative", "explain_derivative"]
