@@ -102,6 +102,8 @@ NOT_DATA = {
     "__module__": "where the class is defined",
     "__doc__": "the class's docstring",
     "__qualname__": "the class's name",
+    "__firstlineno__": "where the class is defined (Python 3.13+)",
+    "__static_attributes__": "the class's attribute names (Python 3.13+)",
 }
 
 
