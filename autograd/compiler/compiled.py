@@ -191,7 +191,15 @@ class Compiled:
             raise CompileError(self._thrash_message(traces, failed))
         trace = self._trace(args)
         traces.insert(0, trace)
-        return self._pack(trace, trace.run(flat), shapes, len(args))
+        try:
+            return self._pack(trace, trace.run(flat), shapes, len(args))
+        except GuardFailed as guard:  # never expected: the trace's numbers are the eager call's
+            traces.remove(trace)
+            raise CompileError(
+                f"jit: the trace just made fails its own guard ({trace.places[guard.index]}): the number "
+                "read while tracing differs from the one the replay computes. This is a bug in valuegrad; "
+                "please report it, and call the function without jit meanwhile."
+            ) from None
 
     def _pack(self, trace: _Trace, result: tuple[Any, Any, Any], shapes: dict[int, Any], nargs: int) -> Any:
         self._last = trace
@@ -236,7 +244,7 @@ class Compiled:
                 numbers.update(map(id, leaves))
             inputs += leaves
             call_args.append(_rebuild(shape, iter(leaves)))
-        with recording() as record:
+        with recording(numbers) as record:
             result = self.f(*call_args)
         output, aux_items, aux_shape = self._split_result(result)
         tape = make_tape(output, aux_items, inputs, wanted, record, hints, numbers)
@@ -309,15 +317,15 @@ class Example:
         flat: list[float] = []
         self.shape = _flatten(example, "0", flat)
         leaves = [traced_input(x) for x in flat]
-        with recording() as record:
+        numbers = set(map(id, leaves))  # ``f`` runs eagerly on the example's floats: every input is a number
+        with recording(numbers) as record:
             output = f(_rebuild(self.shape, iter(leaves)))
         self.listed = isinstance(output, (list, tuple)) and len(output) == 1  # a layer's list of one output
         if self.listed:
             output = output[0]
         if output.__class__ is not Value:
             raise NotLoopable("the function does not return one Value")
-        # ``f`` runs eagerly on the example's floats, so every input is a number there.
-        tape = make_tape(output, [], leaves, [], record, {}, set(map(id, leaves)))
+        tape = make_tape(output, [], leaves, [], record, {}, numbers)
         generated = generate(tape, seeded=True)
         self.source = generated.source
         namespace = dict(generated.globals)

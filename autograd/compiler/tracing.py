@@ -89,6 +89,7 @@ class Recording(Tracer):
     guards: list[Guard] = field(default_factory=list)
     made: dict[int, Value] = field(default_factory=dict)  # leaves made during the call, by id
     sources: dict[int, Value] = field(default_factory=dict)  # id of x.detach()'s result -> x
+    numbers: set[int] = field(default_factory=set)  # inputs the eager call passes as floats, by id
 
     def leaf(self, value: Any) -> None:
         self.made[id(value)] = value
@@ -116,10 +117,13 @@ class Recording(Tracer):
 
 
 @contextlib.contextmanager
-def recording() -> Iterator[Recording]:
-    """Record this context's computation (and only this context's) until the block ends."""
+def recording(numbers: set[int] | None = None) -> Iterator[Recording]:
+    """Record this context's computation (and only this context's) until the block ends.
+
+    ``numbers``: ids of the inputs the eager call passes as plain floats (see ``core.nary``).
+    """
     if STATE.get().trace is not None:
         raise CompileError("a compiled function was called while another one was being traced; compile the outer one")
-    record = Recording()
+    record = Recording(numbers=numbers or set())
     with tracing(record):
         yield record

@@ -51,6 +51,9 @@ class Tracer:
     Node creation never calls them: a traced node is made as a ``value.Traced`` instead.
     """
 
+    #: ids of the traced inputs that the eager call passes as plain floats (a batch's numbers).
+    numbers: frozenset[int] | set[int] = frozenset()
+
     def leaf(self, value: Any) -> None:
         """``Value(...)`` made a leaf (a constant of the traced function)."""
 
@@ -175,6 +178,17 @@ def tracing(tracer: Tracer) -> Iterator[None]:
     """
     state = STATE.get()
     token = STATE.set(State((state.mode | TRACING) & ~NO_GRAD, _scope_here(state), get_ident(), tracer))
+    try:
+        yield
+    finally:
+        STATE.reset(token)
+
+
+@contextlib.contextmanager
+def untraced() -> Iterator[None]:
+    """Compute out of the trace's sight and without a graph: the trace's own twin of an eager number."""
+    state = STATE.get()
+    token = STATE.set(State((state.mode & ~TRACING) | NO_GRAD, _scope_here(state), get_ident(), None))
     try:
         yield
     finally:

@@ -7,9 +7,10 @@ into the node's constant context instead of becoming leaf nodes.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from . import ops
+from .modes import STATE, untraced
 from .value import Operand, Traced, Value, constant, node
 
 __all__ = ["dot", "logsumexp", "max", "sum"]
@@ -40,7 +41,12 @@ def sum(items: Iterable[Operand]) -> Value:
                 total += item
     if not values:
         return Value(total)
-    return node(ops.SUM.forward([v.data for v in values], total), tuple(values), ops.SUM, total)
+    out = node(ops.SUM.forward([v.data for v in values], total), tuple(values), ops.SUM, total)
+    if STATE.get().trace is not None:
+        twin = _eager_twin(sum, items)
+        if twin is not None:
+            out.data = twin
+    return out
 
 
 def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0.0) -> Value:
@@ -65,7 +71,24 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0
         tail, start = (), b
     w_types, x_types = set(map(type, ws)), set(map(type, xs))
     if Traced in w_types or Traced in x_types:  # inside a jit trace: a traced node is a Value here
-        w_types, x_types = _as_values(w_types), _as_values(x_types)
+        out = _laid_out(ws, xs, tail, start, _as_values(w_types), _as_values(x_types), bias)
+        twin = _eager_twin(dot, ws, xs, bias)
+        if twin is not None:
+            out.data = twin
+        return out
+    return _laid_out(ws, xs, tail, start, w_types, x_types, bias)
+
+
+def _laid_out(
+    ws: Sequence[Operand],
+    xs: Sequence[Operand],
+    tail: tuple[Value, ...],
+    start: float,
+    w_types: set[type],
+    x_types: set[type],
+    bias: Operand,
+) -> Value:
+    """The dot node in the layout its operands' types call for (``ops.DotConst``, ``DotPaired``, ``DotMixed``)."""
     # Layouts built with tuple.__new__: a NamedTuple's own __new__ is a Python function that
     # costs ~120 ns more, once per neuron per sample.
     if w_types == _JUST_VALUE:
@@ -94,6 +117,28 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand = 0
         if floats is not None:
             return dot(floats, xs, bias)
     return _dot_mixed(ws, xs, tail, start)
+
+
+def _eager_twin(op: Callable[..., Value], *operands: Any) -> float | None:
+    """The number ``op`` gives in the eager call, where the trace's number inputs are plain floats.
+
+    A jit trace sees every input as a Value, but the eager call passes a batch's numbers as
+    floats, and floats get another layout, whose ``sum`` adds differently from Python 3.12 on
+    (it compensates). User code may read the node's number (``h.item() > 0``), and a guard
+    then holds the replay -- which computes as the eager call -- to what was read, so the
+    trace must see the eager number. None when no operand is such an input.
+    """
+    trace = STATE.get().trace
+    numbers = trace.numbers if trace is not None else ()
+    if not numbers:
+        return None
+    groups = [group if isinstance(group, (list, tuple)) else (group,) for group in operands]
+    if not any(id(x) in numbers for group in groups for x in group):
+        return None
+    with untraced():  # computed as the eager call would, out of the trace's sight
+        eager = [[x.data if id(x) in numbers else x for x in group] for group in groups]
+        args = [e if isinstance(o, (list, tuple)) else e[0] for e, o in zip(eager, operands)]
+        return op(*args).data
 
 
 def _as_values(types: set[type]) -> set[type]:

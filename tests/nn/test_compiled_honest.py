@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 import valuegrad.nn as nn
@@ -32,14 +30,7 @@ def _train(model, compile: bool, steps: int = 6, **options):
     return history.loss, [p.data for p in model.parameters()]
 
 
-# Known bug, open in issue 21: from Python 3.12 on (where sum() of floats is compensated) the whole-step
-# replay of an item() branch can fail the guard of the trace it was just made from (GuardFailed escapes).
-ITEM_ON_312 = pytest.mark.xfail(
-    sys.version_info >= (3, 12), reason="3.12+: a fresh trace fails its own item() guard (issue 21)", strict=False
-)
-
-
-@pytest.mark.parametrize("how", ["detach", pytest.param("item", marks=ITEM_ON_312)])
+@pytest.mark.parametrize("how", ["detach", "item"])
 def test_compiled_fit_equals_eager_with_detach_or_item_in_forward(how):
     assert _train(Gated(how), compile=True) == _train(Gated(how), compile=False)
 

@@ -181,3 +181,36 @@ def test_a_dot_over_ints_is_the_dot_over_their_floats_and_replays_alike(ws, ns, 
 
     value, _ = jit(f, argnums=())(ints)
     assert value == reference.data
+
+
+def test_a_number_read_inside_the_trace_is_the_eager_calls_number():
+    """``.item()`` of a dot over a batch's numbers: the trace reads what eager reads, so its own guard holds.
+
+    Before the trace computed the eager layout's number, on 3.12+ it read 0.0 where eager reads
+    1e-16; the branch went the other way and the fresh trace failed its own guard (GuardFailed).
+    """
+    _, neuron = _first_layer_neuron()
+    seen: list[float] = []
+
+    def gated(x):
+        h = neuron(x)
+        seen.append(h.item())
+        return h * 2.0 if h.item() > 0 else h * -3.0
+
+    eager = gated([1.0, 1.0])
+    value, _ = jit(gated, argnums=())([1.0, 1.0])
+    assert len(seen) == 2 and seen[1] == seen[0]  # the trace read the eager call's number
+    assert value == eager.data
+
+
+def test_a_sum_read_inside_the_trace_is_the_eager_calls_number():
+    """``autograd.sum`` adds a batch's numbers into its constant first, in the trace as in the eager call."""
+    w = Value(-1.0)  # eager: (1.0 + 1e-16) + -1.0 is 0.0; all three in one compensated sum, 1e-16
+
+    def total(x):
+        s = vsum([w, *x])
+        return s * 2.0 if s.item() > 0 else s * -3.0
+
+    eager = total([1.0, 1e-16])
+    value, _ = jit(total, argnums=())([1.0, 1e-16])
+    assert value == eager.data

@@ -311,3 +311,25 @@ def test_numpy_scalars_are_accepted_as_eager_converts_them():
     for x, y in ((np.float32(0.1), np.int64(3)), (np.float64(-2.5), np.float16(0.5))):
         assert compiled(x, y) == value_and_grad(f, argnums=(0, 1))(float(x), float(y))
     assert jit(lambda xs: ag.sum(xs))([np.float32(1.5), np.int32(2)]) == (3.5, [1.0, 1.0])
+
+
+def test_a_trace_failing_its_own_guard_is_a_compile_error_not_a_guard_failure(monkeypatch):
+    """Were a fresh trace's numbers ever to differ from its replay's, the user sees a CompileError naming the read."""
+    from valuegrad.autograd.compiler import compiled as compiled_module
+    from valuegrad.autograd.compiler.codegen import GuardFailed
+
+    made = compiled_module._Trace.__init__
+
+    def broken(self, *args):
+        made(self, *args)
+
+        def run(inputs):
+            raise GuardFailed(0)
+
+        self.run = run
+
+    monkeypatch.setattr(compiled_module._Trace, "__init__", broken)
+    f = compiled_module.jit(lambda x: x * 2.0 if x.item() > 0 else x)
+    with pytest.raises(compiled_module.CompileError, match=r"fails its own guard.*test_jit_honest\.py"):
+        f(1.0)
+    assert f._cache[next(iter(f._cache))] == []  # the broken trace is not kept
