@@ -14,7 +14,9 @@ and gives ``f`` fresh nodes for the arguments it differentiates, so
   do not leak in (no perturbation confusion).
 
 Deciding float or Value costs O(1) per call (the level), never a scan of the graph.
-Transforms record regardless of an enclosing ``no_grad``, as JAX's do.
+Transforms record regardless of an enclosing ``no_grad``, as JAX's do. A ``jit`` trace is a
+level too, as its eager meaning is ``value_and_grad``: a transform inside a compiled function
+answers in Values, which the trace records and the replay recomputes.
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ import functools
 import numbers
 from typing import Any, Callable, Sequence, Union
 
-from .core import Value, checks, ops
+from .core import Value, checks
 from .core.modes import transform_level
 from .core.sweep import gradients
-from .core.value import node
 
 __all__ = ["grad", "hessian", "jacobian", "value_and_grad"]
 
@@ -40,7 +41,7 @@ def _variable(x: object, i: int, where: str) -> Value:
     to its own variable, and other uses of that Value inside ``f`` are not counted.
     """
     if isinstance(x, Value):
-        return node(x.data, (x,), ops.MUL_CONST, 1.0)
+        return x * 1.0  # a MUL_CONST node, its number x's own (read by the engine, so unguarded in a jit trace)
     return Value(checks.real(x, f"argument {i}", where, finite=False))
 
 
@@ -94,7 +95,7 @@ def _value_and_grad(f: Callable[..., Any], argnums: Argnums, where: str) -> Call
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> tuple[Any, Any]:
-        with transform_level(where) as level:
+        with transform_level(where, traceable=True) as level:
             nested = level > 1
             out, variables = _call(f, nums, args, where)
             grads = gradients(out, variables, create_graph=nested)
@@ -136,7 +137,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> Any:
-        with transform_level(where) as level:
+        with transform_level(where, traceable=True) as level:
             nested = level > 1
             chosen = checks.chosen_argnums(nums, len(args), where)
             variables = [_variable(args[i], i, where) for i in chosen]
@@ -172,7 +173,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[.
 
     @functools.wraps(f)
     def wrapped(*args: Any) -> list[list[Any]]:
-        with transform_level(where) as level:
+        with transform_level(where, traceable=True) as level:
             nested = level > 1
             out, variables = _call(f, tuple(range(len(args))) if nums is None else nums, args, where)
             first = gradients(out, variables, create_graph=True)

@@ -28,7 +28,7 @@ import weakref
 from typing import Any
 
 from ..autograd import Value
-from ..autograd.compiler.compiled import Compiled, Example, NotLoopable, jit
+from ..autograd.compiler.compiled import Compiled, Example, NotLoopable
 from .optim import Optimizer
 from .step import Training, refuse_divergence
 
@@ -101,7 +101,7 @@ class CompiledGradients:
             self.example = Example(model, inputs[0])
         except NotLoopable:
             return False
-        self.head = jit(self._batch_loss, argnums=0, static_argnums=(1,))
+        self.head = Compiled(self._batch_loss, 0, False, (1,), 8, opens_level=False)  # jit, at eager training's level
         optimizer.zero_grad()
         batch_loss([model(x) for x in inputs], targets).backward()
         eager = [p.grad for p in optimizer.params]
@@ -137,7 +137,7 @@ class CompiledGradients:
                 outputs = [current.model(x) for x in batch]
                 return current.batch_loss(outputs, wanted), outputs
 
-            self.compiled = jit(whole, argnums=(), has_aux=True, static_argnums=(1,))
+            self.compiled = Compiled(whole, (), True, (1,), 8, opens_level=False)
         training.optimizer.zero_grad()
         (loss, outputs), _ = self.compiled(inputs, targets)  # adds the gradients into .grad
         return loss, outputs

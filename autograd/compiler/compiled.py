@@ -37,11 +37,13 @@ What can be compiled, and what cannot:
   ``scale = 2.0`` stays 2.0 in the replay after you rebind it), random numbers drawn inside
   ``f``, and ``f``'s code and side effects (it runs only when tracing). A raw ``w.data`` read
   of a Value ``f`` closes over is not seen (use ``float(w)``, ``w.item()`` or compare ``w``).
+* Traced: the transforms ``grad``, ``value_and_grad``, ``hessian`` and ``jacobian`` inside ``f``,
+  and ``gradients(..., create_graph=True)``. A trace is a transform level, since jit means
+  ``value_and_grad``; a transform inside answers in Values, recorded and recomputed by the replay.
 * Refused with ``CompileError`` naming the call, since their numbers would be frozen:
-  ``no_grad()``, ``backward()``, float ``gradients()`` (``create_graph=True`` is traced), the
-  transforms ``grad``, ``value_and_grad``, ``hessian``, ``jacobian`` and ``gradcheck`` inside
-  ``f`` (compile the transformed function's caller instead, or pass results in), backward hooks
-  on traced nodes, and a ``jit`` traced inside another's trace.
+  ``no_grad()``, ``backward()``, float ``gradients()``, ``gradcheck``, a transform where the
+  trace opens no level (``nn``'s training step, whose eager call is at level 0, where a transform
+  answers floats), backward hooks on traced nodes, and a ``jit`` traced inside another's trace.
 
 A batch whose examples all run one graph (a model applied to each sample) need not be written
 out whole: ``Example(f, x)`` compiles ``f`` for ONE example as a generator, which the caller
@@ -63,6 +65,7 @@ constants of ``f`` mixed with the inputs in one ``sum`` or ``dot`` (see
 from __future__ import annotations
 
 import collections
+import contextlib
 import html
 import inspect
 import itertools
@@ -71,6 +74,7 @@ from typing import Any, Callable, Sequence
 
 from ..core import Value
 from ..core import checks as _checks
+from ..core.modes import transform_level
 from ..core.value import constant, traced_input
 from .codegen import Generated, GuardFailed, generate
 from .seeded import NotLoopable
@@ -147,9 +151,19 @@ class Compiled:
     """
 
     def __init__(
-        self, f: Callable[..., Any], argnums: Any, has_aux: bool, static_argnums: Sequence[int], max_traces: int
+        self,
+        f: Callable[..., Any],
+        argnums: Any,
+        has_aux: bool,
+        static_argnums: Sequence[int],
+        max_traces: int,
+        *,
+        opens_level: bool = True,
     ) -> None:
         self.f = f
+        # jit's meaning is value_and_grad's, a transform level: grad(g) inside f answers in Values
+        # the trace records. ``nn``'s training step is not (eager training calls the model at level 0).
+        self.opens_level = opens_level
         self.argnums = argnums
         self._wanted = () if argnums == () else _checks.argnums(argnums, "jit")  # checked now, fitted per call
         self.has_aux = has_aux
@@ -244,7 +258,8 @@ class Compiled:
                 numbers.update(map(id, leaves))
             inputs += leaves
             call_args.append(_rebuild(shape, iter(leaves)))
-        with recording(numbers) as record:
+        level = transform_level("jit", traceable=True) if self.opens_level else contextlib.nullcontext()
+        with level, recording(numbers) as record:
             result = self.f(*call_args)
         output, aux_items, aux_shape = self._split_result(result)
         tape = make_tape(output, aux_items, inputs, wanted, record, hints, numbers)

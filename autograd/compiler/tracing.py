@@ -12,8 +12,8 @@ keep computing eagerly while one traces. In the tracing context:
 * leaves made by ``Value(...)`` are constants of the function; ``x.detach()`` is recorded
   as an op of the trace (the replay recomputes it from the current inputs, with no gradient).
 * what a replay cannot reproduce is refused with ``CompileError`` naming the call:
-  ``no_grad()``, ``backward()``, float ``gradients()``, the function transforms (``grad``,
-  ``value_and_grad``, ``hessian``, ``jacobian``, ``gradcheck``): their numbers would be frozen.
+  ``no_grad()``, ``backward()``, float ``gradients()``, ``gradcheck``, and a function transform
+  that would answer floats (one not inside ``jit``'s own level): their numbers would be frozen.
 """
 
 from __future__ import annotations

@@ -203,10 +203,15 @@ def refuse_in_trace(what: str) -> None:
 
 
 @contextlib.contextmanager
-def transform_level(where: str = "a function transform") -> Iterator[int]:
-    """One level deeper for a transform's own work, recording even inside ``no_grad`` (as JAX)."""
-    refuse_in_trace(f"{where}()")
+def transform_level(where: str = "a function transform", *, traceable: bool = False) -> Iterator[int]:
+    """One level deeper for a transform's own work, recording even inside ``no_grad`` (as JAX).
+
+    A jit trace is itself a level, so a ``traceable`` transform inside one answers in Values
+    (nested), which the trace records; any other is refused there, its numbers would be frozen.
+    """
     level = LEVEL.get() + 1
+    if not traceable or level == 1:  # at level 1 the answers are floats: a trace would freeze them
+        refuse_in_trace(f"{where}()")
     token = LEVEL.set(level)
     try:
         with enable_grad():

@@ -1,7 +1,7 @@
 """Issue #21: a compiled replay is never silently wrong.
 
 Every number that leaves a traced Value is a guard or part of the replay (``detach``), what
-cannot be replayed is refused by name (transforms, float gradients, ``no_grad``), Values the
+cannot be replayed is refused by name (float gradients, ``no_grad``), transforms inside are traced, Values the
 function closes over are inputs read at each call, tracing is a mode of one context (other
 threads and tasks are untouched), and compilation does not recurse.
 """
@@ -148,20 +148,60 @@ def test_every_public_attribute_returning_a_number_is_guarded():
 # ------------------------------------------------------------------ 3. transforms
 
 
+TRANSFORMS_INSIDE = {
+    "grad": lambda x: grad(lambda y: y * y * x)(x) + x,  # the issue's example: 9.0 at 2.0, and 21 at 3.0
+    "value_and_grad": lambda x: value_and_grad(lambda y: y * x)(x)[1] * x,
+    "hessian": lambda x: hessian(lambda y: y * y * y)(x)[0][0] * x,
+    "jacobian": lambda x: jacobian(lambda y: [y * y])(x)[0] * x,
+    "grad of grad": lambda x: grad(grad(lambda y: (y * x).tanh()))(x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMS_INSIDE))
+def test_transforms_inside_are_traced_and_replayed_as_eager(name):
+    """As in JAX: a transform inside f is part of the trace, recomputed at every call, never a frozen number."""
+    f = TRANSFORMS_INSIDE[name]
+    compiled = jit(f)
+    for x in (2.0, 3.0, -0.5, 2.0):
+        assert compiled(x) == value_and_grad(f)(x)
+    assert compiled.traces <= 2  # replayed, not traced per call (grad of grad guards tanh's branch)
+
+
+def test_the_issues_transform_example_gives_eagers_numbers():
+    compiled = jit(lambda x: grad(lambda y: y * y * x)(x) + x)
+    assert compiled(2.0) == (10.0, 9.0)
+    assert compiled(3.0) == (21.0, 13.0)
+
+
 @pytest.mark.parametrize(
     ("name", "f"),
     [
-        ("grad", lambda x: grad(lambda y: y * y * x)(x) + x),
-        ("value_and_grad", lambda x: value_and_grad(lambda y: y * x)(x)[1] * x),
-        ("hessian", lambda x: hessian(lambda y: y * y * y)(x)[0][0] * x),
-        ("jacobian", lambda x: jacobian(lambda y: [y * y])(x)[0] * x),
         ("gradients", lambda x: gradients(x * x, [x])[0] * x),
         ("backward", lambda x: (x * x).backward() or x),
+        ("gradcheck", lambda x: ag.gradcheck(lambda y: y * y, 1.0) and x),
     ],
 )
-def test_transforms_and_float_gradients_inside_are_refused_by_name(name, f):
+def test_float_gradients_inside_are_refused_by_name(name, f):
     with pytest.raises(CompileError, match=rf"{name}\(\).*test_jit_honest\.py:\d+"):
         jit(f)(2.0)
+
+
+def test_a_transform_in_a_compiled_training_step_is_refused_as_eager_training_gives_floats():
+    """Eager training calls the model at level 0, where grad answers floats: compiled, those would be frozen."""
+    import valuegrad.nn as nn
+
+    class Sloped(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.mlp = nn.MLP(2, [4, 1], rng=0)
+
+        def forward(self, x):
+            (h,) = self.mlp(x)
+            return h * grad(lambda t: t * t)(1.5)
+
+    X, y = [[0.0, 1.0], [1.0, 0.0]], [1.0, -1.0]
+    with pytest.raises(CompileError, match=r"grad\(\).*test_jit_honest\.py:\d+"):
+        nn.fit(Sloped(), X, y, loss="hinge", steps=2, progress=False, compile=True)
 
 
 def test_gradients_with_create_graph_are_traced():
