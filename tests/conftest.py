@@ -12,8 +12,10 @@ and ``dev`` otherwise. Each name loads the shipped ``valuegrad-<name>`` profile
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 from hypothesis import settings
@@ -32,6 +34,34 @@ _PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI")
 if f"valuegrad-{_PROFILE}" not in PROFILES:
     raise RuntimeError(f"HYPOTHESIS_PROFILE={_PROFILE!r} is not one of: ci, dev, intense")
 settings.load_profile(f"valuegrad-{_PROFILE}")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (its own browser download is out of reach here); skips, saying why."""
+    if CHROMIUM is None:
+        pytest.skip("browser tests need Debian's chromium on PATH (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests need playwright for Python (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture
