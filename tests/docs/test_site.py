@@ -224,7 +224,7 @@ def test_a_page_for_every_notebook_and_public_name() -> None:
 @pytest.mark.parametrize(
     "path",
     ["index.html", "guide.html", "course.html", "api/index.html", "api/generated/valuegrad.autograd.Value.html",
-     "notebooks/04_fan_out_chain_rule.html", "notebooks/02_node_rules.html", "search.html?q=backward"],
+     "notebooks/03_fan_out_chain_rule.html", "notebooks/02_node_rules.html", "search.html?q=backward"],
 )  # fmt: skip
 def test_pages_load_with_no_errors_and_nothing_from_another_host(page: Any, server: str, path: str) -> None:
     page.goto(server + path, wait_until="networkidle")

@@ -63,6 +63,6 @@ def test_the_boundary_is_a_smooth_contour_of_the_score_with_labels_and_legend() 
         plt.close(figure)
 
 
-def test_notebook_09_uses_the_shared_colours() -> None:
-    notebook = (Path(__file__).resolve().parents[2] / "notebooks" / "09_moons_mlp.ipynb").read_text(encoding="utf-8")
+def test_notebook_13_uses_the_shared_colours() -> None:
+    notebook = (Path(__file__).resolve().parents[2] / "notebooks" / "13_moons_mlp.ipynb").read_text(encoding="utf-8")
     assert "CLASS_COLOURS" in notebook and "plot_decision_boundary" in notebook and "cmap=" not in notebook

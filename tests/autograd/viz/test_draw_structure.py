@@ -196,7 +196,7 @@ def test_layers_fold_into_boxes_in_natural_order_with_one_bundled_edge() -> None
 def test_neurons_and_their_weights_come_in_natural_order_top_down() -> None:
     layers = pytest.importorskip("valuegrad.nn.layers")
     model = layers.MLP(2, [4, 1], activation="tanh", rng=0)
-    score = model([0.0, 1.0])[0]  # as notebook 6 draws it
+    score = model([0.0, 1.0])[0]  # as notebook 9 draws it
     svg = draw(score, collapse=None, rankdir="LR").svg()
     heights: dict[str, list[float]] = {}
     for y, text in re.findall(r'<text[^>]*y="(-?[\d.]+)"[^>]*>([^<]+)</text>', svg):
