@@ -296,6 +296,8 @@ def backward(root: Value, grad: Number, create_graph: bool) -> None:
         raise TypeError(f"backward(grad=...) takes a number, got {type(grad).__name__}")
     refuse_in_trace("backward()")  # its .grad would be numbers frozen at the traced ones
     for node, g in adjoints(root, seed, create_graph).items():
+        if create_graph and g.__class__ is not Value:
+            g = Value(g)  # the root's seed: its gradient is a Value too, so every node of the pass has one
         if g.__class__ is Value:
             extra = node.extra()
             previous = extra.get("grad_value")

@@ -351,6 +351,18 @@ def test_nodes_built_by_a_backward_pass_have_their_own_colour_and_legend_entry()
     assert "built by backward" not in plain.source
 
 
+def test_the_root_reused_by_its_own_gradient_is_not_marked_as_built_by_backward() -> None:
+    """tanh's derivative reuses its output: the root y is in the gradient's graph, and y is the forward pass."""
+    x = Value(0.5, label="x")
+    y = x.tanh()
+    y.backward(create_graph=True)
+    assert y.grad_value is not None and y.grad_value.data == 1.0  # the seed, a Value as every other adjoint
+    assert x.grad_value is not None
+    s = draw(x.grad_value, collapse=None).drawing.structure
+    assert y in s.values and s.role(y) != "backward"
+    assert any(s.role(v) == "backward" for v in s.values)  # 1 - y², times the seed: backward's own nodes
+
+
 def test_the_static_page_hovers_at_the_drawings_precision() -> None:
     y = neuron()
     y.backward()
