@@ -27,7 +27,16 @@ from dataclasses import dataclass, field
 
 from ..core import Scope, Value, topological_order
 
-__all__ = ["MAX_CLUSTER_DEPTH", "Edge", "Steps", "Structure", "human_module_name", "module_steps"]
+__all__ = [
+    "MAX_CLUSTER_DEPTH",
+    "Edge",
+    "GraphCount",
+    "Steps",
+    "Structure",
+    "count_nodes",
+    "human_module_name",
+    "module_steps",
+]
 
 MAX_CLUSTER_DEPTH = 16  # nesting drawn as clusters; deeper parts share the innermost one
 
@@ -369,3 +378,83 @@ def _common_prefix(places: list[Steps]) -> Steps:
                 length = i
                 break
     return first[:length]
+
+
+# ------------------------------------------------------------------ counting before building
+
+
+@dataclass(frozen=True)
+class GraphCount:
+    """What one cheap walk of a graph finds, before any ``Structure`` is built.
+
+    ``values``: the Values reachable from the root. ``at_least``: drawn nodes that every
+    drawing at the collapse levels allowed must have (an honest lower bound, see ``count_nodes``).
+    """
+
+    values: int
+    at_least: int
+
+
+def count_nodes(root: Value, collapse: int | str | None, params: frozenset[Value] = frozenset()) -> GraphCount:
+    """Count ``root``'s graph with one iterative walk, and a lower bound on its drawn nodes.
+
+    The drawn count is not the graph's: plain-number artefacts (``x + 0``, a zero term) fold
+    away, and ``collapse`` folds whole scopes into one box each, so any part inside a scope can
+    shrink to one node. The exact count is what ``Structure`` computes, at the price of
+    building it (several times, when ``collapse='auto'`` tries levels). So this counts only
+    what no rule can fold away, and refusing on it never refuses a drawing that would fit:
+
+    * a computed Value outside every scope deep enough to fold (depth below the deepest level
+      allowed: ``collapse=k`` folds depth >= k, ``'auto'`` may fold from depth 1, ``None``
+      never folds) that cannot be an identity (not ``+ 0``, ``* 1``, ``/ 1``, nor a sum with
+      fewer than two terms that cannot vanish) and cannot vanish (not ``* 0``) is drawn as a
+      value node and an op node: 2;
+    * a leaf outside every scope (nor an ``nn`` parameter, nor in ``params``, which move into
+      the clusters of their uses) is drawn as one node: 1.
+
+    Boxes, parameters and folded-away nodes count 0. ``skip_leaves`` changes a walk's frames,
+    not its picture, so it does not enter here (it enters the player's byte budget).
+    """
+    deepest = None if collapse is None else (collapse if isinstance(collapse, int) else 1)
+    seen = {root}
+    stack = [root]
+    scope_depth: dict[int, int] = {}
+    at_least = 0
+    while stack:
+        v = stack.pop()
+        parents = v.parents
+        if _unfoldable(v, parents, deepest, scope_depth, params):
+            at_least += 2 if parents else 1
+        for p in parents:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return GraphCount(len(seen), at_least)
+
+
+def _unfoldable(
+    v: Value, parents: tuple[Value, ...], deepest: int | None, scope_depth: dict[int, int], params: frozenset[Value]
+) -> bool:
+    """``v`` is drawn as its own node, outside every box, at every collapse level up to ``deepest``."""
+    if not parents:  # a leaf: never an identity, never vanishes; a parameter may move into a box
+        if deepest is None:
+            return True
+        return v not in params and v.scope is None and not v.module_path
+    if deepest is not None and _depth(v, scope_depth) >= deepest:
+        return False  # may be folded into a box
+    if _constant_op(v, ("mul",), 0.0) or _constant_op(v, ("add",), 0.0) or _constant_op(v, ("mul", "div"), 1.0):
+        return False  # may vanish, or be drawn as its input
+    if v.op in ("add", "sum"):  # a sum is an identity only if at most one of its terms is kept
+        return sum(1 for p in parents if not _constant_op(p, ("mul",), 0.0)) >= 2
+    return True
+
+
+def _depth(v: Value, scope_depth: dict[int, int]) -> int:
+    """How deep ``v``'s own cluster is (as ``Structure`` places a computed Value)."""
+    scope = v.scope
+    if scope is not None:
+        depth = scope_depth.get(id(scope))
+        if depth is None:
+            depth = scope_depth[id(scope)] = len(_scope_steps(scope))
+        return depth
+    return len(module_steps(v.module_path))
