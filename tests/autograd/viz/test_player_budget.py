@@ -3,6 +3,8 @@ built (a cheap walk, an honest lower bound), and the page's bytes before it is w
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from valuegrad.autograd import Value, draw, draw_backward
 from valuegrad.autograd.viz import draw as draw_module
 from valuegrad.autograd.viz import structure as structure_module
 from valuegrad.autograd.viz.draw import GraphTooLargeError
+from valuegrad.autograd.viz.player import PLAYER_MAX_BYTES, PageTooLargeError, Walkthrough
 from valuegrad.autograd.viz.structure import Structure, count_nodes
 
 
@@ -140,3 +143,53 @@ def test_the_pre_check_sits_in_prepare_before_fitting(monkeypatch: pytest.Monkey
     monkeypatch.setattr(draw_module, "choose", lambda *args: pytest.fail("fitting ran"))
     with pytest.raises(GraphTooLargeError):
         draw_backward(_chain(400))
+
+
+# ---------------------------------------------------------------- the page's bytes
+
+
+def _small_walk(**options: object) -> Walkthrough:
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.88, label="b")
+    y = (w * x + b).tanh()
+    y.label = "y"
+    return draw_backward(y, **options)  # type: ignore[arg-type]
+
+
+def test_a_page_of_exactly_max_bytes_is_written_and_one_byte_less_is_refused(tmp_path: Path) -> None:
+    size = len(_small_walk(max_bytes=None).html().encode("utf-8"))
+    assert _small_walk().max_bytes == PLAYER_MAX_BYTES and size < PLAYER_MAX_BYTES
+    page = _small_walk(max_bytes=size).save(tmp_path / "fits.html")
+    assert Path(page).stat().st_size == size  # type: ignore[arg-type]
+    with pytest.raises(PageTooLargeError) as caught:
+        _small_walk(max_bytes=size - 1).save(tmp_path / "over.html")
+    message = str(caught.value)
+    assert f"is {size} bytes" in message and f"max_bytes={size - 1}" in message
+    for advice in ("collapse=1", "skip_leaves=True", "max_nodes", "max_bytes=None"):
+        assert advice in message
+    assert not (tmp_path / "over.html").exists()
+
+
+def test_a_page_over_budget_stops_at_the_frame_that_crosses_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    full = _small_walk(max_bytes=None)
+    size = len(full.html().encode("utf-8"))
+    built: list[int] = []
+    real_cells = Walkthrough._cells
+    monkeypatch.setattr(Walkthrough, "_cells", lambda self, adjoints: built.append(1) or real_cells(self, adjoints))
+    walk = _small_walk(max_bytes=size // 2)  # the drawing alone is most of the page
+    walk.template()
+    with pytest.raises(PageTooLargeError, match=r"at least \d+ bytes \(the drawing and frames 0 to \d+ of"):
+        walk.html()
+    assert 0 < len(built) < len(walk.frames)  # stopped before every frame was built
+
+
+def test_captions_over_budget_are_refused_before_the_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Walkthrough, "template", lambda self: pytest.fail("laid out"))
+    walk = _small_walk(max_bytes=200)
+    with pytest.raises(PageTooLargeError, match=r"captions and hover texts alone"):
+        walk.html()
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, True, "4MB"])
+def test_max_bytes_must_be_a_positive_int_or_none(bad: object) -> None:
+    with pytest.raises((TypeError, ValueError), match="max_bytes"):
+        _small_walk(max_bytes=bad)
