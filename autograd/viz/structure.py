@@ -404,57 +404,60 @@ def count_nodes(root: Value, collapse: int | str | None, params: frozenset[Value
     building it (several times, when ``collapse='auto'`` tries levels). So this counts only
     what no rule can fold away, and refusing on it never refuses a drawing that would fit:
 
-    * a computed Value outside every scope deep enough to fold (depth below the deepest level
-      allowed: ``collapse=k`` folds depth >= k, ``'auto'`` may fold from depth 1, ``None``
-      never folds) that cannot be an identity (not ``+ 0``, ``* 1``, ``/ 1``, nor a sum with
-      fewer than two terms that cannot vanish) and cannot vanish (not ``* 0``) is drawn as a
-      value node and an op node: 2;
+    * a *kept* Value is one that cannot vanish (not ``* 0``) nor be drawn as its input (not
+      ``+ 0``, ``* 1``, ``/ 1``, nor a sum with fewer than two terms that cannot vanish);
+    * a kept computed Value outside every scope that folds at ``collapse`` (depth below ``k``
+      for ``collapse=k``; ``'auto'`` may fold from depth 1; ``None`` folds nothing) is drawn as
+      a value node and an op node: 2;
     * a leaf outside every scope (nor an ``nn`` parameter, nor in ``params``, which move into
-      the clusters of their uses) is drawn as one node: 1.
+      the clusters of their uses) is drawn as one node: 1 (with ``collapse=None``, every leaf);
+    * the kept computed Values that may fold share at least one node per outermost scope:
+      a box, or themselves if that scope is too shallow to fold at the level drawn. So the
+      count at ``collapse=1`` bounds every level, None included.
 
-    Boxes, parameters and folded-away nodes count 0. ``skip_leaves`` changes a walk's frames,
-    not its picture, so it does not enter here (it enters the player's byte budget).
+    Anything else counts 0. ``skip_leaves`` changes a walk's frames, not its picture, so it
+    does not enter here (it enters the player's byte budget).
     """
     deepest = None if collapse is None else (collapse if isinstance(collapse, int) else 1)
     seen = {root}
     stack = [root]
-    scope_depth: dict[int, int] = {}
+    scope_steps: dict[int, Steps] = {}
+    outermost: set[object] = set()  # the outermost scopes of kept Values that may fold
     at_least = 0
     while stack:
         v = stack.pop()
         parents = v.parents
-        if _unfoldable(v, parents, deepest, scope_depth, params):
-            at_least += 2 if parents else 1
+        if not parents:
+            if deepest is None or (v not in params and v.scope is None and not v.module_path):
+                at_least += 1
+        elif _kept(v, parents):
+            steps = _steps(v, scope_steps)
+            if deepest is None or len(steps) < deepest:
+                at_least += 2
+            else:
+                outermost.add(steps[0][0])
         for p in parents:
             if p not in seen:
                 seen.add(p)
                 stack.append(p)
-    return GraphCount(len(seen), at_least)
+    return GraphCount(len(seen), at_least + len(outermost))
 
 
-def _unfoldable(
-    v: Value, parents: tuple[Value, ...], deepest: int | None, scope_depth: dict[int, int], params: frozenset[Value]
-) -> bool:
-    """``v`` is drawn as its own node, outside every box, at every collapse level up to ``deepest``."""
-    if not parents:  # a leaf: never an identity, never vanishes; a parameter may move into a box
-        if deepest is None:
-            return True
-        return v not in params and v.scope is None and not v.module_path
-    if deepest is not None and _depth(v, scope_depth) >= deepest:
-        return False  # may be folded into a box
+def _kept(v: Value, parents: tuple[Value, ...]) -> bool:
+    """Computed ``v`` is drawn as a node of its own (or in a box): it cannot vanish nor be an identity."""
     if _constant_op(v, ("mul",), 0.0) or _constant_op(v, ("add",), 0.0) or _constant_op(v, ("mul", "div"), 1.0):
-        return False  # may vanish, or be drawn as its input
+        return False
     if v.op in ("add", "sum"):  # a sum is an identity only if at most one of its terms is kept
         return sum(1 for p in parents if not _constant_op(p, ("mul",), 0.0)) >= 2
     return True
 
 
-def _depth(v: Value, scope_depth: dict[int, int]) -> int:
-    """How deep ``v``'s own cluster is (as ``Structure`` places a computed Value)."""
+def _steps(v: Value, scope_steps: dict[int, Steps]) -> Steps:
+    """``v``'s own cluster steps, as ``Structure`` places a computed Value."""
     scope = v.scope
     if scope is not None:
-        depth = scope_depth.get(id(scope))
-        if depth is None:
-            depth = scope_depth[id(scope)] = len(_scope_steps(scope))
-        return depth
-    return len(module_steps(v.module_path))
+        steps = scope_steps.get(id(scope))
+        if steps is None:
+            steps = scope_steps[id(scope)] = _scope_steps(scope)
+        return steps
+    return module_steps(v.module_path)
