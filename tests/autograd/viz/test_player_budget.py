@@ -196,3 +196,33 @@ def test_captions_over_budget_are_refused_before_the_layout(monkeypatch: pytest.
 def test_max_bytes_must_be_a_positive_int_or_none(bad: object) -> None:
     with pytest.raises((TypeError, ValueError), match="max_bytes"):
         _small_walk(max_bytes=bad)
+
+
+# ---------------------------------------------------------------- the reproducers of issue 22
+
+
+def test_a_walk_of_about_2500_nodes_is_refused_before_building_or_before_the_layout(
+    structures_built: list[object], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 22: "A walk of about 2,500 nodes takes 34 s and writes 4.5 MB"."""
+    xs = [Value(float(i % 7) / 7) for i in range(500)]
+    y = xs[0]
+    for x in xs[1:]:
+        y = y * 0.5 + x  # 2,496 drawn nodes
+    with pytest.raises(GraphTooLargeError, match="at least 2496 nodes"):
+        draw_backward(y)
+    assert structures_built == []
+    monkeypatch.setattr(draw_module.Graph, "svg", lambda self: pytest.fail("laid out"))
+    walk = draw_backward(y, max_nodes=None)  # the numbers need no picture
+    with pytest.raises(GraphTooLargeError, match="through 2496 drawn nodes"):
+        walk.save(tmp_path / "walk.html")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_250000_node_drawing_is_refused_before_any_structure_is_built(structures_built: list[object]) -> None:
+    """Issue 22: "Refusing a 250,000-node drawing takes 17-26 s" (benchmarks/player_budget.py times it)."""
+    root = _chain(125_000)
+    for drawing in (draw, draw_backward):
+        with pytest.raises(GraphTooLargeError, match=r"250001 values.* at least 500001 nodes"):
+            drawing(root)
+    assert structures_built == []
