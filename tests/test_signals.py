@@ -59,8 +59,26 @@ def _interrupted(arguments: list[str], delay: float, tmp_path: Path) -> subproce
     )
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    out, err = _ended(process)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def _ended(process: subprocess.Popen[str], within: float = 20.0) -> tuple[str, str]:
+    """The output of an interrupted command; one still running after ``within`` s is killed (exit -9):
+    CPython can lose a Ctrl-C in its own start-up (silently, or dropped in an import's weakref
+    callback as "Exception ignored") and then run the command to its end."""
+    try:
+        return process.communicate(timeout=within)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()
+
+
+def _lost_in_start_up(result: subprocess.CompletedProcess[str], delay: float) -> bool:
+    """Killed by ``_ended`` after a Ctrl-C in the first 0.1 s that shows nothing of ours: CPython lost it."""
+    err = result.stderr
+    lost = result.returncode == -signal.SIGKILL and "valuegrad: " not in err
+    return lost and delay < 0.1 and _frames_of_ours_before_the_handlers(err) == [] and "__main__.py" not in err
 
 
 MAIN = ROOT / "src" / "valuegrad" / "__main__.py"
@@ -82,7 +100,9 @@ def _before_our_first_line(result: subprocess.CompletedProcess[str]) -> bool:
     if not ours:
         return True
     innermost = ours[-1]
-    return "__main__.py" in innermost and int(innermost.split(", line ")[1].split(",")[0]) <= INSTALLED
+    at_module_level = innermost.rstrip().endswith("in <module>")  # not in a handler of ours
+    line = int(innermost.split(", line ")[1].split(",")[0])
+    return "__main__.py" in innermost and at_module_level and line <= INSTALLED
 
 
 @pytest.mark.parametrize("delay", [0.01, 0.02, 0.05, 0.15, 0.4, 0.8, 1.5, 3.0])
@@ -94,7 +114,7 @@ def _before_our_first_line(result: subprocess.CompletedProcess[str]) -> bool:
 def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(tmp_path: Path, delay: float, arguments: list[str]) -> None:
     for attempt in range(4):  # a loaded machine may not have reached __main__ after 0.05 s: try a little later
         result = _interrupted(arguments, delay + 0.05 * attempt, tmp_path)
-        if not _before_our_first_line(result):
+        if not (_before_our_first_line(result) or _lost_in_start_up(result, delay + 0.05 * attempt)):
             break
     if result.returncode == 0:  # draw finished before the signal: nothing to interrupt
         assert arguments[0] == "draw" and "Traceback" not in result.stderr
@@ -125,7 +145,8 @@ def test_ctrl_c_in_start_up_never_interrupts_valuegrad_code(tmp_path: Path, comm
     only CPython runs: its start-up and ``site``, and for the console script its own ``import re``,
     which no package can reach (measured with benchmarks/signal_window.py). What is checked: the
     outcome is the one line and 130, or CPython's own (death by the signal before its handler
-    exists, its KeyboardInterrupt traceback, even "Fatal Python error: init_sys_streams" on 3.11)
+    exists, its KeyboardInterrupt traceback, even "Fatal Python error: init_sys_streams" on 3.11,
+    or the signal lost: silently, or dropped in importlib's callback, and training runs on)
     with no frame of valuegrad's own code in it, which holds as long as ``valuegrad/__init__``
     and ``__main__``'s first lines import nothing."""
     runner = [str(SCRIPT)] if command == "script" else [sys.executable, "-m", "valuegrad"]
@@ -138,7 +159,7 @@ def test_ctrl_c_in_start_up_never_interrupts_valuegrad_code(tmp_path: Path, comm
         )
         time.sleep(delay)
         process.send_signal(signal.SIGINT)
-        _, err = process.communicate(timeout=60)
+        _, err = _ended(process)  # killed (-9) if CPython lost the signal and training ran on
         assert process.returncode != 0, (delay, err)
         if process.returncode == 130:
             assert err == "valuegrad: interrupted\n", (delay, err)
