@@ -16,8 +16,8 @@ a Ctrl-C there gets CPython's own behaviour. ``valuegrad/__init__`` imports noth
 window is no longer than that.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: at run time it imports the module ``__future__``, a file
+# read before the handlers below exist (a Ctrl-C landed there). The annotations here need none.
 import _thread as _threads  # built in, and loaded already by the import system
 import os  # os and sys are loaded when the interpreter starts: these cost nothing
 import sys
