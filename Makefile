@@ -1,15 +1,19 @@
 # Benchmarks and tests. `make bench` compares valuegrad with micrograd 0.1.0 (a few minutes; start-up
 # cost included);
-# `make bench-quick` is a one-minute smoke run; `make profile` profiles valuegrad's moons step.
+# `make bench-quick` is a one-minute smoke run; `make profile` profiles valuegrad's moons step;
+# `make bench-budget` times how fast drawings over their budgets are refused.
 # `make docs` builds the documentation site into docs/_build/html (needs the docs extra, node and npm).
 PYTHON ?= .venv/bin/python
 WHEELS = docs/_build/wheels
 
-.PHONY: bench bench-quick bench-compiled docs profile test student-notebooks
+.PHONY: bench bench-budget bench-quick bench-compiled docs profile test student-notebooks
 
 bench:
 	$(PYTHON) benchmarks/compare.py
 	$(PYTHON) benchmarks/startup.py
+
+bench-budget:
+	$(PYTHON) benchmarks/player_budget.py
 
 bench-quick:
 	$(PYTHON) benchmarks/compare.py --quick

@@ -24,7 +24,7 @@ from .dot_writer import HIGHLIGHT, PENDING_GRAD, ROLE_FILL, DotDrawing, DrawOpti
 from .fit import choose
 from .page import graph_page
 from .render import DotNotFoundError, RenderError, let_graphviz_find_dot, run_dot
-from .structure import MAX_CLUSTER_DEPTH, Structure
+from .structure import MAX_CLUSTER_DEPTH, Structure, count_nodes
 from .svg_markup import normalize_svg
 from .text import format_number, html_text
 
@@ -215,6 +215,30 @@ def _structure(
     return chosen.structure, replace(options, rankdir=chosen.rankdir, wrap=chosen.wrap), chosen.note
 
 
+def _refuse_before_building(
+    root: Value, params: frozenset[Value], collapse: int | str | None, max_nodes: int | None
+) -> None:
+    """Refuse, from one cheap walk and before any ``Structure`` is built, a graph that has more than
+    ``max_nodes`` drawn nodes at every collapse level it could be drawn at.
+
+    ``count_nodes`` gives a lower bound (nodes no rule can fold away) at the most folded level,
+    collapse=1, which bounds every level (None included), so a drawing that would fit at some
+    level is never refused here. A graph that fits only when folded more than asked is judged
+    later on the exact counts, which also name the levels that fit."""
+    if max_nodes is None:
+        return
+    counted = count_nodes(root, 1, params)
+    if counted.at_least <= max_nodes:
+        return
+    raise GraphTooLargeError(
+        f"this graph ({counted.values} values) has at least {counted.at_least} nodes to draw, more than "
+        f"max_nodes={max_nodes}, even folded into boxes (collapse=1): nodes outside every scope are never "
+        "folded. Draw a smaller part (an intermediate value), build the repeated parts inside "
+        "autograd.scope(...) so collapse can fold them into boxes, or raise the limit "
+        f"(max_nodes={counted.at_least} at least; max_nodes=None lifts it)."
+    )
+
+
 def _smaller_levels(root: Value, params: frozenset[Value], max_nodes: int | None) -> list[tuple[int, int]]:
     """Collapse levels whose drawing fits under ``max_nodes``, with their node counts."""
     depth = Structure(root, None, params).depth
@@ -249,6 +273,7 @@ def prepare(root: object, what: str, *, highlight: object = (), params: object =
     chosen_params = _members(params, value, "params")  # type: ignore[arg-type]
     marked = _members(highlight, value, "highlight")  # type: ignore[arg-type]
     collapse, max_nodes = options["collapse"], options["max_nodes"]
+    _refuse_before_building(value, chosen_params, collapse, max_nodes)
     structure, checked, note = _structure(value, chosen_params, checked, collapse, max_nodes)
     return Prepared(value, structure, checked, note, marked)
 

@@ -31,14 +31,23 @@ from .draw import (
     Prepared,
     prepare,
 )
-from .page import MIN_SCALE, PLAY_INTERVAL_MS, page
+from .page import MIN_SCALE, PLAY_INTERVAL_MS, page, script_json
 from .player_text import Contribution, box_caption, caption, hover_lines, start_caption, value_names
 from .practice import asks, practice_rows
 from .structure import Box
 from .svg_slots import SvgTemplate, grad_text_id, parse_svg
 from .text import format_number, number_cell_text
 
-__all__ = ["BackwardFrame", "Contribution", "Walkthrough", "draw_backward", "save_frames"]
+__all__ = [
+    "PICTURE_MAX_NODES",
+    "PLAYER_MAX_BYTES",
+    "BackwardFrame",
+    "Contribution",
+    "PageTooLargeError",
+    "Walkthrough",
+    "draw_backward",
+    "save_frames",
+]
 
 CAPTION_MIN_PX = 11  # a saved frame's caption, at least, is readable in a 1000 px column
 NBSP = "\u00a0"  # pads the monospace number cells; a plain space would collapse in SVG text
@@ -104,6 +113,16 @@ def save_frames(
 # and 10,000 took graphviz-pure 130 s and 840 MB before failing.
 PICTURE_MAX_NODES = 2000
 
+# The player page's budget, in bytes of HTML. The drawing is most of it (about 1.4 kB a drawn node:
+# a 1,500-node chain makes a 2.5 MB page, 2.1 MB of it SVG), then the frames' captions and changes.
+# 4 MB holds a plain walk at PICTURE_MAX_NODES with room for long captions; above it a page is slow
+# to open and heavy in a notebook. ``draw_backward(max_bytes=...)`` moves it, None lifts it.
+PLAYER_MAX_BYTES = 4_000_000
+
+
+class PageTooLargeError(ValueError):
+    """The player page would be more than ``max_bytes`` of HTML; the message says how to make it smaller."""
+
 
 class Walkthrough:
     """The frames of one backward pass: iterate them, ``len()``, index, ``.save(path)``.
@@ -113,8 +132,11 @@ class Walkthrough:
     Graphviz runs once, on first use of a picture, and every frame reuses its layout.
     """
 
-    def __init__(self, prepared: Prepared, skip_leaves: bool, practice: bool = False) -> None:
+    def __init__(
+        self, prepared: Prepared, skip_leaves: bool, practice: bool = False, max_bytes: int | None = PLAYER_MAX_BYTES
+    ) -> None:
         self.practice = practice
+        self.max_bytes = max_bytes
         self.root = prepared.root
         self._structure = prepared.structure
         self._options = replace(prepared.options, parameter_grads=True)
@@ -255,9 +277,18 @@ class Walkthrough:
         return template.document(template.body(classes, grads, titles), top=top, width=width, extra=text)
 
     def html(self) -> str:
-        """The self-contained player page (the same graph gives the same bytes)."""
+        """The self-contained player page (the same graph gives the same bytes).
+
+        Held to ``max_bytes`` at three points, each before the work it would waste: the captions
+        and hover texts alone, before the layout; the drawing and every frame so far, as each
+        frame is built; the whole page, before it is returned. The first two are lower bounds
+        (parts of the page's text), so only the last decides a page near the limit."""
+        info = hover_lines(self._structure, self._names, None, self._options.precision)
+        least = len(script_json(info)) + sum(len(script_json(f.caption)) for f in self.frames)
+        self._within_budget(least, "its captions and hover texts alone")
         template = self.template()
         initial = self._cells(self.frames[0].adjoints)
+        least = len(script_json(info)) + len(template.inline(template.body({}, initial, {})))
         before = initial
         frames = []
         for frame in self.frames:
@@ -271,18 +302,37 @@ class Walkthrough:
                 shown["ask"] = self._asks(frame)
             frames.append(shown)
             before = after
+            least += len(script_json(shown))
+            self._within_budget(least, f"the drawing and frames 0 to {frame.step} of {len(self.frames) - 1}")
         data: dict[str, Any] = {
             "practice": self.practice,
             "precision": self._options.precision,
             "frames": frames,
             "start": [[grad_text_id(key), text] for key, text in sorted(initial.items())],
-            "info": hover_lines(self._structure, self._names, None, self._options.precision),
+            "info": info,
             "interval": PLAY_INTERVAL_MS,
         }
         body = template.body({}, initial, {})
         title, lines = "valuegrad: the backward pass", self._caption_lines(55 if self.practice else 90)
         rows = practice_rows([f["ask"] for f in frames]) if self.practice else 0
-        return page(title, template.inline(body), data, template.natural_width, lines, rows)
+        text = page(title, template.inline(body), data, template.natural_width, lines, rows)
+        self._within_budget(len(text.encode("utf-8")), "", exact=True)
+        return text
+
+    def _within_budget(self, size: int, counted: str, exact: bool = False) -> None:
+        """Raise PageTooLargeError if ``size`` bytes (the whole page if ``exact``, else a part
+        of it: ``counted``) are over ``max_bytes``."""
+        if self.max_bytes is None or size <= self.max_bytes:
+            return
+        what = f"is {size} bytes" if exact else f"would be at least {size} bytes ({counted})"
+        drawn, frames = self._structure.node_count, len(self.frames) - 1
+        raise PageTooLargeError(
+            f"the player page {what}, more than max_bytes={self.max_bytes} ({drawn} drawn nodes, "
+            f"{frames} frames). Make it smaller: fold scopes into boxes (collapse=1), lower max_nodes so "
+            "collapse='auto' folds more, drop the leaves' frames (skip_leaves=True), or walk a smaller part "
+            "(draw_backward of an intermediate value); or raise the budget (max_bytes=None lifts it), or "
+            "save(folder) for one SVG per frame."
+        )
 
     def _asks(self, frame: BackwardFrame) -> list[list[str]]:
         """Practice mode: what the frame asks for before it is revealed."""
@@ -339,6 +389,7 @@ def draw_backward(
     max_nodes: int | None = DEFAULT_MAX_NODES,
     skip_leaves: bool = False,
     practice: bool = False,
+    max_bytes: int | None = PLAYER_MAX_BYTES,
 ) -> Walkthrough:
     """Backpropagation step by step: one frame per node, in reverse topological order.
 
@@ -350,7 +401,10 @@ def draw_backward(
     what a fresh ``backward()`` puts in ``.grad``; ``.grad`` itself is not touched.
     ``practice=True``: the saved page (and the notebook player) asks for each frame's new
     gradients before showing them, marks the answers and keeps a score.
-    Other options are as for ``draw``.
+    ``max_bytes`` is the player page's budget in bytes of HTML (``PLAYER_MAX_BYTES``, 4 MB; None:
+    no limit): a page over it is refused with ``PageTooLargeError`` and advice, checked as the
+    page is built, before the layout where the captions alone are too long.
+    Other options are as for ``draw``; ``max_nodes`` is checked before anything is built.
     """
     prepared = prepare(
         root,
@@ -365,4 +419,6 @@ def draw_backward(
     )
     skip_leaves = _checks.flag(skip_leaves, "skip_leaves", "draw_backward")
     practice = _checks.flag(practice, "practice", "draw_backward")
-    return Walkthrough(prepared, skip_leaves, practice)
+    if max_bytes is not None:
+        max_bytes = _checks.integer(max_bytes, "max_bytes", "draw_backward", low=1)
+    return Walkthrough(prepared, skip_leaves, practice, max_bytes)

@@ -27,7 +27,16 @@ from dataclasses import dataclass, field
 
 from ..core import Scope, Value, topological_order
 
-__all__ = ["MAX_CLUSTER_DEPTH", "Edge", "Steps", "Structure", "human_module_name", "module_steps"]
+__all__ = [
+    "MAX_CLUSTER_DEPTH",
+    "Edge",
+    "GraphCount",
+    "Steps",
+    "Structure",
+    "count_nodes",
+    "human_module_name",
+    "module_steps",
+]
 
 MAX_CLUSTER_DEPTH = 16  # nesting drawn as clusters; deeper parts share the innermost one
 
@@ -369,3 +378,86 @@ def _common_prefix(places: list[Steps]) -> Steps:
                 length = i
                 break
     return first[:length]
+
+
+# ------------------------------------------------------------------ counting before building
+
+
+@dataclass(frozen=True)
+class GraphCount:
+    """What one cheap walk of a graph finds, before any ``Structure`` is built.
+
+    ``values``: the Values reachable from the root. ``at_least``: drawn nodes that every
+    drawing at the collapse levels allowed must have (an honest lower bound, see ``count_nodes``).
+    """
+
+    values: int
+    at_least: int
+
+
+def count_nodes(root: Value, collapse: int | str | None, params: frozenset[Value] = frozenset()) -> GraphCount:
+    """Count ``root``'s graph with one iterative walk, and a lower bound on its drawn nodes.
+
+    The drawn count is not the graph's: plain-number artefacts (``x + 0``, a zero term) fold
+    away, and ``collapse`` folds whole scopes into one box each, so any part inside a scope can
+    shrink to one node. The exact count is what ``Structure`` computes, at the price of
+    building it (several times, when ``collapse='auto'`` tries levels). So this counts only
+    what no rule can fold away, and refusing on it never refuses a drawing that would fit:
+
+    * a *kept* Value is one that cannot vanish (not ``* 0``) nor be drawn as its input (not
+      ``+ 0``, ``* 1``, ``/ 1``, nor a sum with fewer than two terms that cannot vanish);
+    * a kept computed Value outside every scope that folds at ``collapse`` (depth below ``k``
+      for ``collapse=k``; ``'auto'`` may fold from depth 1; ``None`` folds nothing) is drawn as
+      a value node and an op node: 2;
+    * a leaf outside every scope (nor an ``nn`` parameter, nor in ``params``, which move into
+      the clusters of their uses) is drawn as one node: 1 (with ``collapse=None``, every leaf);
+    * the kept computed Values that may fold share at least one node per outermost scope:
+      a box, or themselves if that scope is too shallow to fold at the level drawn. So the
+      count at ``collapse=1`` bounds every level, None included.
+
+    Anything else counts 0. ``skip_leaves`` changes a walk's frames, not its picture, so it
+    does not enter here (it enters the player's byte budget).
+    """
+    deepest = None if collapse is None else (collapse if isinstance(collapse, int) else 1)
+    seen = {root}
+    stack = [root]
+    scope_steps: dict[int, Steps] = {}
+    outermost: set[object] = set()  # the outermost scopes of kept Values that may fold
+    at_least = 0
+    while stack:
+        v = stack.pop()
+        parents = v.parents
+        if not parents:
+            if deepest is None or (v not in params and v.scope is None and not v.module_path):
+                at_least += 1
+        elif _kept(v, parents):
+            steps = _steps(v, scope_steps)
+            if deepest is None or len(steps) < deepest:
+                at_least += 2
+            else:
+                outermost.add(steps[0][0])
+        for p in parents:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return GraphCount(len(seen), at_least + len(outermost))
+
+
+def _kept(v: Value, parents: tuple[Value, ...]) -> bool:
+    """Computed ``v`` is drawn as a node of its own (or in a box): it cannot vanish nor be an identity."""
+    if _constant_op(v, ("mul",), 0.0) or _constant_op(v, ("add",), 0.0) or _constant_op(v, ("mul", "div"), 1.0):
+        return False
+    if v.op in ("add", "sum"):  # a sum is an identity only if at most one of its terms is kept
+        return sum(1 for p in parents if not _constant_op(p, ("mul",), 0.0)) >= 2
+    return True
+
+
+def _steps(v: Value, scope_steps: dict[int, Steps]) -> Steps:
+    """``v``'s own cluster steps, as ``Structure`` places a computed Value."""
+    scope = v.scope
+    if scope is not None:
+        steps = scope_steps.get(id(scope))
+        if steps is None:
+            steps = scope_steps[id(scope)] = _scope_steps(scope)
+        return steps
+    return module_steps(v.module_path)

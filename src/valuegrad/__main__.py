@@ -6,11 +6,19 @@ package is imported: ``valuegrad --help`` imports neither.
 
 Ctrl-C prints one line and exits with status 130, SIGTERM one line and 143, from this module's
 first lines on (imports included), never a traceback; a ``dot`` still running is killed with
-its process group first.
+its process group first. A signal whose exception Python would drop (raised in a weakref
+callback, as importlib's run all through an import) is delivered again, so it is never lost.
+
+Before this module's first line only CPython runs: its start-up, ``site``, and for the console
+script the installer's wrapper with its own ``import re``. No package can reach that window
+(about 10 to 45 ms after the process starts: ``benchmarks/signal_window.py`` measures it);
+a Ctrl-C there gets CPython's own behaviour. ``valuegrad/__init__`` imports nothing, so the
+window is no longer than that.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: at run time it imports the module ``__future__``, a file
+# read before the handlers below exist (a Ctrl-C landed there). The annotations here need none.
+import _thread as _threads  # built in, and loaded already by the import system
 import os  # os and sys are loaded when the interpreter starts: these cost nothing
 import sys
 
@@ -32,13 +40,33 @@ def _on_signal(signum: int, frame: object) -> None:
     first = not _state["signalled"]
     _state["signalled"] = True
     if _state["guarded"] and first:
+        _state["raising"] = signum
         if signum == _signals.SIGINT:
             raise KeyboardInterrupt
-        _say("terminated")
+        if not _state["said"]:
+            _say("terminated")
         raise SystemExit(status)
     if first and not _state["said"]:
         _say("interrupted" if signum == _signals.SIGINT else "terminated")
     os._exit(status)
+
+
+def _on_unraisable(unraisable: object) -> None:
+    """An exception Python drops: the signal's, raised inside a weakref callback or a ``__del__``
+    (importlib's module locks run such callbacks all through an import), would be printed as
+    "Exception ignored" while the work ran on. Deliver the signal again instead, so that it lands
+    in the work itself; anything else goes to Python's own hook. It is sent from another thread:
+    sent from here, it would be handled at once, here, and dropped again."""
+    signum = _state["raising"]
+    if signum and isinstance(getattr(unraisable, "exc_value", None), (KeyboardInterrupt, SystemExit)):
+        _state["signalled"] = False  # not a second signal: the first one, again
+        try:
+            _threads.start_new_thread(os.kill, (os.getpid(), signum))
+        except RuntimeError:  # no new threads (the interpreter is shutting down): leave now
+            _say("interrupted" if signum == _signals.SIGINT else "terminated")
+            os._exit(128 + signum)
+        return
+    sys.__unraisablehook__(unraisable)  # type: ignore[arg-type]
 
 
 def _say(what: str) -> None:
@@ -61,7 +89,7 @@ def _run_as_the_command() -> bool:
 
 
 PROG = "valuegrad"
-_state = {"guarded": False, "signalled": False, "said": False, "installed": False}
+_state = {"guarded": False, "signalled": False, "said": False, "installed": False, "raising": 0}
 # First thing: from here on Ctrl-C and SIGTERM are one line, never a traceback (the command's
 # choice: the library installs no handlers).
 if _run_as_the_command():
@@ -71,6 +99,8 @@ if _run_as_the_command():
         except ValueError:  # not the main thread: leave the signals alone
             break
         _state["installed"] = True
+    if _state["installed"]:
+        sys.unraisablehook = _on_unraisable
 
 import contextlib  # noqa: E402 - after the handlers, so an interrupt here is one line too
 from collections.abc import Sequence  # noqa: E402

@@ -434,7 +434,7 @@ def test_auto_collapse_folds_only_what_it_must_and_says_so() -> None:
     assert graph.node_count == limit
     assert "folded 2 layers into boxes to fit (collapse=2)" in graph.source
     assert "folded" not in draw(loss).source  # small enough to draw whole
-    with pytest.raises(GraphTooLargeError, match="Even folded"):
+    with pytest.raises(GraphTooLargeError, match="even folded into boxes"):
         draw(loss, max_nodes=3)
 
 
