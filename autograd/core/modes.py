@@ -150,9 +150,49 @@ def current_scope() -> Scope | None:
     return _scope_here(STATE.get())
 
 
-@contextlib.contextmanager
-def scope(label: str, *, key: object = None) -> Iterator[Scope]:
+# States left from another context, by the State they now stand in for (see _Entry.leave).
+# Filled only when a generator suspended inside a block is closed from another thread or task.
+_STANDING_IN: dict[State, list[State]] = {}
+
+
+class _Entry:
+    """One entry of a context manager that bound a new ``State``: how to leave it, from anywhere."""
+
+    __slots__ = ("before", "entered", "outer", "token")
+
+    def __init__(self, entered: State) -> None:
+        state = STATE.get()
+        self.before = (state.mode, _scope_here(state), state.trace)  # what the entering context had
+        self.outer = state
+        self.entered = entered
+        self.token = STATE.set(entered)
+
+    def leave(self) -> None:
+        """Unbind ``entered``; from another context, put the entering context's mode and scope back in place.
+
+        A generator suspended inside ``with no_grad()`` or ``with scope(...)`` and closed from
+        another thread (or task) leaves the block there, where the token means nothing
+        (contextvars' "created in a different Context"). The ``State`` bound on entry is
+        this entry's own, so restoring its fields gives the entering context back what it
+        had, and the leaving context keeps its own, untouched.
+        """
+        try:
+            STATE.reset(self.token)
+        except ValueError:  # another context: it never saw this State
+            # The entering context still holds the innermost State of the blocks left so far:
+            # each left State stands in for its outer one until that is left too.
+            held = [self.entered, *_STANDING_IN.pop(self.entered, [])]
+            mode, scope, trace = self.before
+            for state in held:
+                state.mode, state.scope, state.bound, state.trace = mode, scope, scope, trace
+            _STANDING_IN.setdefault(self.outer, []).extend(held)
+
+
+class scope:
     """Tag every node made inside with a new scope named ``label`` (nested in any open one).
+
+    Each entry opens a fresh ``Scope`` with this label and key, so one ``scope`` object can be
+    entered again, nested or one after another. ``as`` gives the ``Scope`` opened.
 
     >>> from valuegrad.autograd import Value, scope
     >>> h = Value(0.5)
@@ -161,13 +201,23 @@ def scope(label: str, *, key: object = None) -> Iterator[Scope]:
     >>> h.scope.label
     't = 1'
     """
-    state = STATE.get()
-    opened = Scope(label, _scope_here(state), key)
-    token = STATE.set(State(state.mode, opened, get_ident(), state.trace))
-    try:
-        yield opened
-    finally:
-        STATE.reset(token)
+
+    def __init__(self, label: str, *, key: object = None) -> None:
+        self.label = label
+        self.key = key
+        self._entries: list[_Entry] = []
+
+    def __enter__(self) -> Scope:
+        state = STATE.get()
+        opened = Scope(self.label, _scope_here(state), self.key)
+        self._entries.append(_Entry(State(state.mode, opened, get_ident(), state.trace)))
+        return opened
+
+    def __exit__(self, *exc: object) -> None:
+        self._entries.pop().leave()
+
+    def __repr__(self) -> str:
+        return f"scope({self.label!r})"
 
 
 @contextlib.contextmanager
@@ -232,17 +282,17 @@ class _ModeSwitch:
     _clear = 0
 
     def __init__(self) -> None:
-        self._tokens: list[contextvars.Token[State]] = []
+        self._entries: list[_Entry] = []
 
     def __enter__(self) -> None:
         state = STATE.get()
         if self._set & NO_GRAD and state.trace is not None:
             state.trace.refuse("no_grad()")
         mode = (state.mode | self._set) & ~self._clear
-        self._tokens.append(STATE.set(State(mode, _scope_here(state), get_ident(), state.trace)))
+        self._entries.append(_Entry(State(mode, _scope_here(state), get_ident(), state.trace)))
 
     def __exit__(self, *exc: object) -> None:
-        STATE.reset(self._tokens.pop())
+        self._entries.pop().leave()
 
     def __call__(self, func: _F) -> _F:
         checks.function(func, "the decorated object", f"{type(self).__name__}()")

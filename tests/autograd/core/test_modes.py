@@ -112,3 +112,64 @@ def test_transforms_and_gradcheck_record_inside_no_grad() -> None:
         assert hessian(lambda x: x**3)(2.0) == [[12.0]]
         assert gradcheck(lambda x: x.sin() * x, 0.7, order=2)
         assert not records(Value(1.0))  # and the enclosing no_grad still holds afterwards
+
+
+# ---------------------------------------------------------------- scopes reused, and blocks left from elsewhere
+
+
+def test_one_scope_object_enters_again_nested_and_one_after_another() -> None:
+    from valuegrad.autograd import scope
+
+    region = scope("a", key="k")
+    with region as outer, region as inner:
+        nested = Value(1.0) * 2.0
+    with region as again:
+        later = Value(1.0) * 2.0
+    assert repr(nested.scope) == "Scope('a / a')" and nested.scope is inner and inner.parent is outer
+    assert later.scope is again and again is not outer and again.parent is None and again.key == "k"
+    assert (Value(1.0) * 2.0).scope is None
+
+
+def _run_in_thread(work) -> list[object]:
+    import threading
+
+    seen: list[object] = []
+    thread = threading.Thread(target=lambda: seen.append(work()))
+    thread.start()
+    thread.join()
+    return seen
+
+
+@pytest.mark.parametrize("blocks", ["scope", "no_grad", "both"])
+def test_a_generator_closed_from_another_thread_leaves_every_threads_mode_and_scope(blocks: str) -> None:
+    """The block is left in the closing thread: no contextvars error, and both threads end as they began."""
+    from valuegrad.autograd import current_scope, scope
+    from valuegrad.autograd.core.modes import STATE
+
+    def suspended() -> Iterator[int]:
+        if blocks == "scope":
+            with scope("g"):
+                yield 1
+        elif blocks == "no_grad":
+            with no_grad():
+                yield 1
+        else:
+            with scope("g"), no_grad():
+                yield 1
+
+    with scope("main"):
+        before = (STATE.get().mode, current_scope())
+        generator = suspended()
+        next(generator)
+
+        def close() -> tuple[object, ...]:
+            other_before = (STATE.get().mode, current_scope())
+            generator.close()  # raised ValueError: <Token ...> was created in a different Context
+            return other_before, (STATE.get().mode, current_scope())
+
+        ((other_before, other_after),) = _run_in_thread(close)
+        assert other_after == other_before == (0, None)  # the closing thread: untouched
+        assert (STATE.get().mode, current_scope()) == before  # this thread: back where it was
+        made = Value(1.0) * 2.0
+        assert made.parents and made.scope is before[1]
+    assert current_scope() is None and (Value(1.0) * 2.0).scope is None
