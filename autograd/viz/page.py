@@ -24,6 +24,7 @@ PLAY_INTERVAL_MS = 1200  # Play's pace: time to read a caption
 # The drawing shrinks to the page's width, but no further than this: Graphviz's 10 pt edge
 # labels stay at 9 px or more; a wider drawing scrolls sideways (or zoom with the wheel).
 MIN_SCALE = 0.7
+WORDS_MAX_HEIGHT = 288  # px: twelve caption lines, nine practice rows; more scroll inside their box
 
 # Shared by the player and the static graph; without frames the controls are hidden.
 _SCRIPT = """
@@ -166,7 +167,9 @@ def page(
         style = "#words { display: flex; gap: 16px; } #caption { flex: 1; min-width: 0; } #practice { flex: 1; }\n"
     else:
         style = ""
-    style += f"#caption, #practice {{ height: {height}px; }}\n"
+    # At most WORDS_MAX_HEIGHT: a folded MLP's frame lists every parameter, and reserving room for
+    # that in every frame left hundreds of blank pixels above the drawing; longer words scroll.
+    style += f"#caption, #practice {{ height: {min(height, WORDS_MAX_HEIGHT)}px; overflow-y: auto; }}\n"
     script = _SCRIPT
     if practice_rows:
         style += PRACTICE_CSS

@@ -214,7 +214,7 @@ def test_the_drawing_stays_still_in_every_frame(page: Any, tmp_path: Path, make:
         if k:
             page.keyboard.press("ArrowRight")
         assert page.text_content("#caption") == walk[k].caption
-        caption = page.locator("#caption")  # the whole caption fits its fixed area
+        caption = page.locator("#caption")  # the whole caption fits its fixed area (12 lines here; longer ones scroll)
         assert caption.evaluate("e => e.scrollHeight <= e.clientHeight + 1")
         boxes.append(page.evaluate(DRAWING_BOX))
     assert len({tuple(b) for b in boxes}) == 1, boxes
@@ -335,3 +335,29 @@ def test_each_practice_player_in_a_notebook_has_its_own_iframe(page: Any) -> Non
     player.locator("#check").click()
     assert player.locator("#practice .verdict").first.text_content().startswith("wrong")  # empty: wrong
     assert page.errors == []
+
+
+def test_a_frame_with_more_questions_than_fit_scrolls_them_and_the_drawing_stays(page: Any, tmp_path: Path) -> None:
+    """A folded 16-input neuron asks 17+ gradients: the question area keeps its capped height and scrolls."""
+    import valuegrad.nn as nn
+    from valuegrad.autograd.viz.page import WORDS_MAX_HEIGHT
+
+    model = nn.MLP(16, [1], rng=0)
+    walk = draw_backward(model([Value(0.1 * i, label=f"x{i}") for i in range(16)])[0], practice=True)
+    page.goto(walk.save(tmp_path / "walk.html").as_uri())
+    start = page.evaluate(DRAWING_BOX)
+    most = max(range(len(walk)), key=lambda k: len(walk[k].contributions))
+    for _ in range(most):
+        page.keyboard.press("ArrowRight")
+    area = page.locator("#practice")
+    assert area.evaluate("e => e.clientHeight") <= WORDS_MAX_HEIGHT
+    assert area.evaluate("e => e.scrollHeight > e.clientHeight")  # more questions than fit: they scroll
+    last = page.locator("#practice input").last
+    last.focus()  # reached by keyboard: focusing scrolls it into the area's view
+    inside = area.evaluate(
+        "(e, i) => { const a = e.getBoundingClientRect(), b = i.getBoundingClientRect();"
+        " return b.top >= a.top - 1 && b.bottom <= a.bottom + 1 }",
+        last.element_handle(),
+    )
+    assert inside
+    assert page.evaluate(DRAWING_BOX) == start and page.errors == []
