@@ -305,3 +305,33 @@ def test_importing_the_command_elsewhere_installs_no_handler() -> None:
     assert not command._run_as_the_command()
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
     assert command.main(["--version"]) == 0  # and main returns, as a function should
+
+
+def test_a_ctrl_c_inside_an_import_leaves_at_once_and_raises_nothing_into_the_module(tmp_path: Path) -> None:
+    """Raised into an import, a KeyboardInterrupt can leave a C extension half made: numpy under
+    matplotlib then crashed the process (SIGSEGV) on Python 3.10. Inside an import the command
+    says one line and leaves, flushing what it printed; the importing module sees no exception."""
+    (tmp_path / "interrupted_import.py").write_text(
+        "import os, pathlib, signal, time\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(5)\n"
+        "except BaseException:\n"
+        "    pathlib.Path('raised').write_text('the import saw the signal as an exception')\n"
+        "    raise\n"
+    )
+    driver = tmp_path / "valuegrad"  # the command's own name: the handlers are installed
+    driver.write_text(
+        "import sys\n"
+        "sys.path.insert(0, '.')\n"
+        "import valuegrad.__main__ as command\n"
+        "command._state['guarded'] = True  # as inside main()\n"
+        "print('printed before', end='')\n"
+        "import interrupted_import\n"
+        "print('never')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(driver)], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=30
+    )
+    assert (result.returncode, result.stderr, result.stdout) == (130, "valuegrad: interrupted\n", "printed before")
+    assert not (tmp_path / "raised").exists()

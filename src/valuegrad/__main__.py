@@ -35,11 +35,14 @@ def _on_signal(signum: int, frame: object) -> None:
     for SIGTERM), so every ``finally`` runs: a ``dot`` being waited for has its process group
     killed, a half-written file is removed. Before that work starts or after it ends (imports,
     shutdown), and for a second signal, there is nothing to clean up: say so and leave at once.
+    So too inside an import (numpy's, under matplotlib): an exception raised into a C extension's
+    initialisation can leave it half made, and one such extension then crashed the process
+    (SIGSEGV, after numpy printed "_multiarray_umath failed to import").
     """
     status = 128 + signum
     first = not _state["signalled"]
     _state["signalled"] = True
-    if _state["guarded"] and first:
+    if _state["guarded"] and first and not _importing(frame):
         _state["raising"] = signum
         if signum == _signals.SIGINT:
             raise KeyboardInterrupt
@@ -48,7 +51,21 @@ def _on_signal(signum: int, frame: object) -> None:
         raise SystemExit(status)
     if first and not _state["said"]:
         _say("interrupted" if signum == _signals.SIGINT else "terminated")
+    for stream in (sys.stdout, sys.stderr):  # what the command printed so far is kept
+        try:  # noqa: SIM105 - contextlib is not imported yet when the handlers are installed
+            stream.flush()
+        except Exception:  # a stream closed, or mid-write where the signal landed
+            pass
     os._exit(status)
+
+
+def _importing(frame: object) -> bool:
+    """Whether the interrupted code runs inside an import (a frame of importlib's bootstrap below it)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):  # type: ignore[attr-defined]
+            return True
+        frame = frame.f_back  # type: ignore[attr-defined]
+    return False
 
 
 def _on_unraisable(unraisable: object) -> None:
