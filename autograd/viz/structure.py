@@ -270,12 +270,8 @@ class Structure:
 
     @staticmethod
     def _own_steps(v: Value, scope_steps: dict[int, Steps], module_cache: dict[str, Steps]) -> Steps:
-        scope = v.scope
-        if scope is not None:
-            steps = scope_steps.get(id(scope))
-            if steps is None:
-                steps = scope_steps[id(scope)] = _scope_steps(scope)
-            return steps
+        if v.scope is not None:
+            return _steps(v, scope_steps)
         path = v.module_path
         if not path:
             return ()
