@@ -89,9 +89,13 @@ INSTALLED = next(i for i, line in enumerate(MAIN.read_text().splitlines(), 1) if
 def _before_our_first_line(result: subprocess.CompletedProcess[str]) -> bool:
     """Interrupted before ``valuegrad/__main__`` installed its handlers (the interpreter starting,
     the console script's own imports): outside the promise, so the test tries again a little later.
-    That shows as death by the signal itself, silent, or a traceback with no frame of ours after."""
+    That shows as death by the signal itself, silent, as CPython's fatal error in its own start-up
+    (``init_import_site``, ``init_sys_streams``: no Python frame at all), or a traceback with no
+    frame of ours after."""
     err = result.stderr
     if result.returncode == -signal.SIGINT and not err:
+        return True
+    if err.startswith("Fatal Python error: init_") and "KeyboardInterrupt" in err and "<no Python frame>" in err:
         return True
     if "Traceback" not in err:
         return False
