@@ -78,7 +78,7 @@ def _lost_in_start_up(result: subprocess.CompletedProcess[str], delay: float) ->
     """Killed by ``_ended`` after a Ctrl-C in the first 0.1 s that shows nothing of ours: CPython lost it."""
     err = result.stderr
     lost = result.returncode == -signal.SIGKILL and "valuegrad: " not in err
-    return lost and delay < 0.1 and _frames_of_ours_before_the_handlers(err) == [] and "__main__.py" not in err
+    return lost and delay < 0.1 and _frames_of_ours_the_promise_covers(err) == [] and "__main__.py" not in err
 
 
 MAIN = ROOT / "src" / "valuegrad" / "__main__.py"
@@ -97,16 +97,7 @@ def _before_our_first_line(result: subprocess.CompletedProcess[str]) -> bool:
         return True
     if err.startswith("Fatal Python error: init_") and "KeyboardInterrupt" in err and "<no Python frame>" in err:
         return True
-    if "Traceback" not in err:
-        return False
-    package = f"{os.sep}valuegrad{os.sep}"  # a frame in the package (the console script is bin/valuegrad)
-    ours = [line for line in err.splitlines() if package in line and ", line " in line]
-    if not ours:
-        return True
-    innermost = ours[-1]
-    at_module_level = innermost.rstrip().endswith("in <module>")  # not in a handler of ours
-    line = int(innermost.split(", line ")[1].split(",")[0])
-    return "__main__.py" in innermost and at_module_level and line <= INSTALLED
+    return "Traceback" in err and _in_main_before_the_handlers(err)
 
 
 @pytest.mark.parametrize("delay", [0.01, 0.02, 0.05, 0.15, 0.4, 0.8, 1.5, 3.0])
@@ -131,16 +122,54 @@ def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(tmp_path: Path, delay: fl
 OUR_FILES = tuple(str(path.resolve()) for path in (ROOT / "src" / "valuegrad", ROOT / "autograd", ROOT / "nn"))
 
 
-def _frames_of_ours_before_the_handlers(stderr: str) -> list[str]:
-    """The traceback's frames in valuegrad's own files, but __main__ from the handlers' line on."""
+def _frames_of_ours(stderr: str) -> list[tuple[str, int, str]]:
+    """The traceback's frames in valuegrad's own files, outermost first: (path, line number, text)."""
     found = []
     for line in stderr.splitlines():
         if line.strip().startswith("File ") and ", line " in line:
             path = str(Path(line.split('"')[1]).resolve())
-            number = int(line.split(", line ")[1].split(",")[0])
-            if path.startswith(OUR_FILES) and not (path == str(MAIN.resolve()) and number >= INSTALLED):
-                found.append(line.strip())
+            if path.startswith(OUR_FILES):
+                found.append((path, int(line.split(", line ")[1].split(",")[0]), line.strip()))
     return found
+
+
+def _in_main_before_the_handlers(stderr: str) -> bool:
+    """Whether every frame of ours is ``__main__`` still running its first statements, before the line
+    that installs the handlers (``_run_as_the_command`` included, called from there). Those lines
+    import nothing and call only built-ins: a Ctrl-C there is CPython's default, a window of some
+    microseconds that no Python code can close, since the handler is itself installed by a line."""
+    ours = _frames_of_ours(stderr)
+    main = str(MAIN.resolve())
+    module_level = [number for path, number, text in ours if path == main and text.endswith("in <module>")]
+    return all(path == main for path, _, _ in ours) and (not module_level or module_level[0] < INSTALLED)
+
+
+def _frames_of_ours_the_promise_covers(stderr: str) -> list[str]:
+    """The traceback's frames of valuegrad's own code, unless they are ``__main__``'s first statements."""
+    return [] if _in_main_before_the_handlers(stderr) else [text for _, _, text in _frames_of_ours(stderr)]
+
+
+def _traceback(*frames: tuple[Path, int, str]) -> str:
+    lines = ["Traceback (most recent call last):", '  File "<frozen runpy>", line 198, in _run_module_as_main']
+    lines += [f'  File "{path}", line {number}, in {where}' for path, number, where in frames]
+    return "\n".join([*lines, "KeyboardInterrupt", ""])
+
+
+@pytest.mark.parametrize(
+    ("frames", "covered"),
+    [
+        ([(MAIN, INSTALLED - 3, "<module>"), (MAIN, INSTALLED - 18, "_run_as_the_command")], False),
+        ([(MAIN, INSTALLED - 3, "<module>")], False),
+        ([(MAIN, INSTALLED, "<module>")], True),  # the handlers are in place: the promise holds
+        ([(MAIN, INSTALLED + 80, "<module>"), (MAIN, INSTALLED + 30, "main")], True),
+        ([(MAIN, 3, "<module>"), (ROOT / "src" / "valuegrad" / "__init__.py", 2, "<module>")], True),
+        ([(ROOT / "autograd" / "cli.py", 10, "main")], True),
+    ],
+)
+def test_only_mains_first_lines_are_outside_the_promise(frames: list[tuple[Path, int, str]], covered: bool) -> None:
+    """The start-up test's rule can fail: a frame of ours after the handlers' line, or in any other file
+    of ours (an import moved ahead of the handlers), is a broken promise."""
+    assert bool(_frames_of_ours_the_promise_covers(_traceback(*frames))) == covered
 
 
 @pytest.mark.parametrize("command", ["script", "module"])
@@ -151,8 +180,9 @@ def test_ctrl_c_in_start_up_never_interrupts_valuegrad_code(tmp_path: Path, comm
     outcome is the one line and 130, or CPython's own (death by the signal before its handler
     exists, its KeyboardInterrupt traceback, even "Fatal Python error: init_sys_streams" on 3.11,
     or the signal lost: silently, or dropped in importlib's callback, and training runs on)
-    with no frame of valuegrad's own code in it, which holds as long as ``valuegrad/__init__``
-    and ``__main__``'s first lines import nothing."""
+    with no frame of valuegrad's own code in it but ``__main__``'s first statements before the
+    handlers' line (a window of microseconds: ci7 hit it once at 18 ms, inside ``_run_as_the_command``),
+    which holds as long as ``valuegrad/__init__`` and those first statements import nothing."""
     runner = [str(SCRIPT)] if command == "script" else [sys.executable, "-m", "valuegrad"]
     if command == "script" and not SCRIPT.exists():
         pytest.skip("no valuegrad console script in this environment")
@@ -168,7 +198,7 @@ def test_ctrl_c_in_start_up_never_interrupts_valuegrad_code(tmp_path: Path, comm
         if process.returncode == 130:
             assert err == "valuegrad: interrupted\n", (delay, err)
         else:  # CPython's own: silent death by the signal, its KeyboardInterrupt, or (3.11) a fatal init error
-            assert "valuegrad: " not in err and _frames_of_ours_before_the_handlers(err) == [], (delay, err)
+            assert "valuegrad: " not in err and _frames_of_ours_the_promise_covers(err) == [], (delay, err)
 
 
 # The command's main with its work replaced: the signal arrives while Python runs a weakref callback

@@ -4,16 +4,17 @@ Each subcommand is its package's own command line run under the name ``valuegrad
 ``valuegrad train ...`` and ``python -m valuegrad.nn train ...`` are one program. Only the chosen
 package is imported: ``valuegrad --help`` imports neither.
 
-Ctrl-C prints one line and exits with status 130, SIGTERM one line and 143, from this module's
-first lines on (imports included), never a traceback; a ``dot`` still running is killed with
+Ctrl-C prints one line and exits with status 130, SIGTERM one line and 143, from the line that
+installs the handlers on (imports included), never a traceback; a ``dot`` still running is killed with
 its process group first. A signal whose exception Python would drop (raised in a weakref
 callback, as importlib's run all through an import) is delivered again, so it is never lost.
 
 Before this module's first line only CPython runs: its start-up, ``site``, and for the console
 script the installer's wrapper with its own ``import re``. No package can reach that window
 (about 10 to 45 ms after the process starts: ``benchmarks/signal_window.py`` measures it);
-a Ctrl-C there gets CPython's own behaviour. ``valuegrad/__init__`` imports nothing, so the
-window is no longer than that.
+a Ctrl-C there gets CPython's own behaviour. ``valuegrad/__init__`` imports nothing, and this
+module's statements before the handlers call only built-ins (some microseconds), so the window
+is no longer than that.
 """
 
 # No ``from __future__ import annotations``: at run time it imports the module ``__future__``, a file
