@@ -1,10 +1,10 @@
 """The compiled training step behind ``fit(..., compile=True)`` and ``valuegrad train --compile``.
 
 The first step traces ONE example of the model with ``autograd.compiled.Example``: its forward
-and backward as a small straight-line generator, run once per example of the batch. The
+and backward as small straight-line code, looped over the examples of the batch. The
 batch-level part (the loss over the model's outputs and the L2 penalty) is a second, small
 ``jit``: it takes the outputs as inputs and gives the loss and its gradient with respect to
-each output, which is sent back into that example's generator. The per-example gradient terms
+each output, from which the looped backward pass runs. The per-example gradient terms
 are then added into the parameters' ``.grad`` in the engine's order (the L2 penalty's terms,
 then the examples last to first: the reverse of the order the loss reads them), so the update,
 SGD, momentum or Adam, is the eager one bit for bit. Looping one example's code, rather than
@@ -28,7 +28,8 @@ import weakref
 from typing import Any, Sequence
 
 from ..autograd import Value
-from ..autograd.compiler.compiled import Compiled, Example, NotLoopable
+from ..autograd.compiler.compiled import Compiled
+from ..autograd.compiler.example import Example, NotLoopable
 from .optim import Optimizer
 from .step import Training, refuse_divergence
 
@@ -58,7 +59,7 @@ class CompiledGradients:
     """Like ``step.eager_gradients``: one batch's loss, outputs and ``.grad``, replayed from compiled code."""
 
     def __init__(self) -> None:
-        self.example: Example | None = None  # one example's generator, when the model can be looped
+        self.example: Example | None = None  # one example's code, when the model can be looped
         self.head: Compiled | None = None  # loss + L2 from the outputs, for the looped step
         self.compiled: Compiled | None = None  # the whole batch as one trace, otherwise
         self.looped: bool | None = None  # decided at the first step
@@ -82,15 +83,10 @@ class CompiledGradients:
         example = self.example
         if not self.looped or example is None:
             return None
-        shared = example.shared(tuple(p.data for p in example.params))
-        scores = []
-        for x in inputs:
-            try:
-                run = example.run(example.inputs(x), shared)
-            except NotLoopable:  # an example of another shape
-                return None
-            scores.append(next(run))
-            run.close()
+        try:
+            scores, _ = example.forward(inputs, example.shared(tuple(p.data for p in example.params)))
+        except NotLoopable:  # an example of another shape
+            return None
         return [[Value(s)] for s in scores] if example.listed else [Value(s) for s in scores]
 
     def _batch_loss(self, outputs: list[Any], targets: Any) -> Value:
@@ -138,15 +134,10 @@ class CompiledGradients:
         assert example is not None and head is not None
         optimizer.zero_grad()
         shared = example.shared(tuple(p.data for p in example.params))
-        run = example.run
-        steps = [run(example.inputs(x), shared) for x in inputs]
-        scores = [next(s) for s in steps]
+        scores, saved = example.forward(inputs, shared)
         outputs = [[s] for s in scores] if example.listed else scores
         loss, slopes = head(outputs, targets)  # adds the L2 penalty's terms into .grad
-        if example.listed:
-            slopes = [s for (s,) in slopes]
-        # The engine's sweep meets the examples last to first: the loss reads them first to last.
-        example.accumulate([s.send(g) for s, g in zip(reversed(steps), reversed(slopes))])
+        example.backward(shared, saved, [s for (s,) in slopes] if example.listed else slopes)
         return loss, outputs
 
     def _whole_step(self, training: Training, inputs: list[Any], targets: list[Any]) -> tuple[float, list[Any]]:

@@ -18,9 +18,15 @@ def _floats(output: Any) -> list[float]:
     return [float(output)]
 
 
+def _first(output: Any) -> float:
+    if isinstance(output, (list, tuple)):
+        output = output[0]
+    return output if output.__class__ is float else float(output)
+
+
 def binary_accuracy(scores: Sequence[Any], labels: Sequence[Any]) -> float:
     """Fraction of samples whose score has the label's sign: score > 0 predicts class 1 (or +1)."""
-    correct = sum((_floats(s)[0] > 0.0) == (float(y) > 0.0) for s, y in zip(scores, labels))
+    correct = sum((_first(s) > 0.0) == (float(y) > 0.0) for s, y in zip(scores, labels))
     return correct / len(scores)
 
 

@@ -6,7 +6,8 @@
 * ``codegen``   -- the tape written out as Python, forward and backward;
 * ``source``    -- the op table's rules evaluated on source text;
 * ``nary_code`` -- the n-ary ops' code (sums, dots);
-* ``seeded``    -- loops over a batch of examples.
+* ``seeded``    -- one example's code, looped over a batch;
+* ``example``   -- ``Example``, which compiles and runs it (``fit(compile=True)``).
 
 The folder is ``compiler`` rather than ``jit`` so that ``valuegrad.autograd.jit`` stays the function.
 """

@@ -109,6 +109,8 @@ class _Writer:
         self.invariant: list[str] = []
         self.shared_lines: list[str] = []
         self.plan: list[tuple[int, int | None]] = []
+        self.columns: list[str] = []
+        self.input_names: list[str] = []
 
     def name(self, node: Value, fallback: str) -> str:
         """The variable for ``node``: its label (or argument name) if plain and free, else ``fallback``."""
@@ -166,15 +168,15 @@ class _Writer:
 def generate(tape: Tape, seeded: bool = False) -> Generated:
     """The tape as source: ``compiled(_inputs)`` returning ``(value, aux, input gradients)``.
 
-    ``seeded=True`` writes instead a generator for one example of a batch (``_seeded``):
-    ``example(_inputs, _shared)`` yields the output, is sent the output's adjoint, and yields
-    the factors of every captured leaf's one gradient term; ``shared(_params)`` builds, once
-    per batch, the parameters and the tuples made only of them. ``NotLoopable`` if a leaf
-    has more than one term in an example or the trace has guards.
+    ``seeded=True`` writes instead one example's code looped over a batch (``seeded``):
+    ``forward(_batch, _shared)``, then ``backward(_saved, _seeds, _shared, _grads)`` given the
+    adjoint of each example's output; ``shared(_params)`` builds, once per batch, the
+    parameters and the tuples made only of them. ``NotLoopable`` if a leaf has more than one
+    term in an example or the trace has guards.
     """
     w = _Writer(tape)
     lines = w.lines
-    inputs = [w.name(leaf, f"x{i}") for i, leaf in enumerate(tape.inputs)]
+    inputs = w.input_names = [w.name(leaf, f"x{i}") for i, leaf in enumerate(tape.inputs)]
     if inputs:
         lines.append(f"{', '.join(inputs)}, = _inputs")
     for node in tape.order:
@@ -207,7 +209,8 @@ def generate(tape: Tape, seeded: bool = False) -> Generated:
     out = render(w.ref(tape.output))
     body = "\n".join(f"    {line}" for line in lines)
     if seeded:
-        return Generated(seeded_source(w, lines, results), w.globals, w.captured, w.plan)
+        output = w.names[id(tape.output)]
+        return Generated(seeded_source(w, lines, f"{output}_bar = {output}"), w.globals, w.captured, w.plan)
     aux = "".join(f"{render(w.ref(v))}, " for v in tape.aux)
     source = f"def compiled(_inputs):\n{body}\n    return {out}, ({aux}), ({results})\n"
     return Generated(source, w.globals, w.captured)
@@ -257,8 +260,9 @@ def _guard_test(w: _Writer, guard: Guard) -> str | None:
 def _backward(w: _Writer, seeded: bool = False) -> str:
     """Write the reverse sweep; return the source of the tuple of wanted input gradients.
 
-    Seeded (see ``generate``): the output's adjoint is received from a ``yield`` of the
-    output, and the result is what ``_seeded.columns`` makes of the captured leaves' terms.
+    Seeded (see ``generate``): the output's adjoint is the loop's (the line that seeds it marks
+    where ``seeded_source`` cuts the example in two), and the result is what ``seeded.columns``
+    makes of the captured leaves' terms.
 
     A node's adjoint is the sum of its children's terms, added in the order the engine's
     sweep adds them. The terms are collected as the sweep reaches each child and written as
@@ -286,7 +290,7 @@ def _backward(w: _Writer, seeded: bool = False) -> str:
     if id(tape.output) in needed:
         lines.append("# backward")
         adjoint[id(tape.output)] = f"{w.names[id(tape.output)]}_bar"
-        seed = f"yield {w.names[id(tape.output)]}" if seeded else "1.0"
+        seed = w.names[id(tape.output)] if seeded else "1.0"  # seeded: a marker, where the loop is cut
         lines.append(f"{adjoint[id(tape.output)]} = {seed}")
     elif seeded:
         raise NotLoopable("the output does not depend on a parameter")

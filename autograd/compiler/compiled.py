@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import html
 import inspect
 import itertools
@@ -81,7 +82,7 @@ from .seeded import NotLoopable
 from .tape import make_tape
 from .tracing import CompileError, recording
 
-__all__ = ["CompileError", "Compiled", "Example", "NotLoopable", "jit"]
+__all__ = ["CompileError", "Compiled", "NotLoopable", "jit"]
 
 #: How many argument shapes (with their static values) one compiled function keeps traces for.
 MAX_SHAPES = 32
@@ -93,10 +94,17 @@ def _flatten(arg: Any, where: str, out: list[float]) -> Any:
         out.append(arg)
         return None
     if isinstance(arg, (list, tuple)):
-        if all(item.__class__ is float for item in arg):  # the common case, without a call per number
+        if all(item.__class__ is float for item in arg):  # the common cases, without a call per number
             out.extend(arg)
-            return (None,) * len(arg)
-        return tuple(_flatten(item, f"{where}[{i}]", out) for i, item in enumerate(arg))
+            return _flat_shape(len(arg))
+        shape = []
+        for i, item in enumerate(arg):  # a batch of rows: a model's outputs, a list of examples
+            if item.__class__ in (list, tuple) and all(x.__class__ is float for x in item):
+                out.extend(item)
+                shape.append(_flat_shape(len(item)))
+            else:
+                shape.append(_flatten(item, f"{where}[{i}]", out))
+        return tuple(shape)
     number = constant(arg)  # an int, a Fraction, a numpy scalar: as Value() converts it
     if number is not None:
         out.append(number)
@@ -107,12 +115,20 @@ def _flatten(arg: Any, where: str, out: list[float]) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _flat_shape(n: int) -> tuple[None, ...]:
+    """The shape of a flat list of ``n`` numbers; one object per length, so ``_rebuild`` knows it by identity."""
+    return (None,) * n
+
+
 def _rebuild(shape: Any, items: Any) -> Any:
     """The inverse of ``_flatten``: ``shape`` filled from the iterator ``items``."""
     if shape is None:
         return next(items)
-    if shape.count(None) == len(shape):  # a flat list
+    if shape is _flat_shape(len(shape)) or shape.count(None) == len(shape):  # a flat list
         return list(itertools.islice(items, len(shape)))
+    if shape.count(_flat_shape(1)) == len(shape):  # rows of one number: a model's outputs
+        return [[item] for item in itertools.islice(items, len(shape))]
     return [_rebuild(s, items) for s in shape]
 
 
@@ -312,65 +328,6 @@ class Compiled:
             f"{self.max_traces}), and Python code read the data differently again at: {'; '.join(places)}. "
             "Move that decision out of the compiled function, pass it as a static argument, or raise max_traces."
         )
-
-
-class Example:
-    """``f(example)`` for one example of a batch, compiled as a generator to run once per example.
-
-    The whole-batch trace writes every example out, and its code grows with the batch (800 KB
-    for 100 moons points), past what the CPU's caches hold; this is one example's code
-    (``_seeded``), about 60 times smaller, looped over the batch. ``shared(numbers)`` turns the
-    numbers of ``params`` (the Values ``f`` closes over) into what every ``run`` of a batch
-    takes; ``run(inputs, shared)`` yields ``f``'s value, is sent the loss's gradient with respect
-    to it, and yields the factors of the parameters' gradient terms, which ``accumulate`` adds
-    into ``.grad``. Raises ``NotLoopable`` for what this form cannot express (guards, a
-    parameter used twice in one example, a result that is not one Value).
-    """
-
-    def __init__(self, f: Callable[[Any], Any], example: Any) -> None:
-        started = time.perf_counter()
-        flat: list[float] = []
-        self.shape = _flatten(example, "0", flat)
-        leaves = [traced_input(x) for x in flat]
-        numbers = set(map(id, leaves))  # ``f`` runs eagerly on the example's floats: every input is a number
-        with recording(numbers) as record:
-            output = f(_rebuild(self.shape, iter(leaves)))
-        self.listed = isinstance(output, (list, tuple)) and len(output) == 1  # a layer's list of one output
-        if self.listed:
-            output = output[0]
-        if output.__class__ is not Value:
-            raise NotLoopable("the function does not return one Value")
-        tape = make_tape(output, [], leaves, [], record, {}, numbers)
-        generated = generate(tape, seeded=True)
-        self.source = generated.source
-        namespace = dict(generated.globals)
-        exec(compile(generated.source, "<valuegrad.jit example>", "exec"), namespace)  # our own text
-        self.run: Callable[[list[float], tuple[Any, ...]], Any] = namespace["example"]
-        self.shared: Callable[[tuple[float, ...]], tuple[Any, ...]] = namespace["shared"]
-        self._accumulate: Callable[[list[tuple[float, ...]], tuple[float, ...]], tuple[float, ...]]
-        self._accumulate = namespace["accumulate"]
-        self.params = generated.captured
-        self.seconds = time.perf_counter() - started
-
-    def inputs(self, example: Any) -> Any:
-        """``example``'s numbers as ``run`` takes them (a flat list of floats is used as it is)."""
-        flat_floats = example.__class__ is list and self.shape == (None,) * len(example)
-        if flat_floats and all(x.__class__ is float for x in example):
-            return example
-        flat: list[float] = []
-        if _flatten(example, "example", flat) != self.shape:
-            raise NotLoopable("an example has a different shape from the traced one")
-        return flat
-
-    def accumulate(self, rows: list[tuple[float, ...]]) -> None:
-        """Add the batch's terms into the parameters' ``.grad``; ``rows``: what ``run`` yielded, first row first.
-
-        Each parameter's terms are added left to right onto its ``.grad``, as the engine's
-        sweep adds them, by the generated ``accumulate`` (``_seeded``).
-        """
-        grads = self._accumulate(rows, tuple(param.grad for param in self.params))
-        for param, grad in zip(self.params, grads):
-            param.grad = grad
 
 
 def _describe(guard: Any) -> str:

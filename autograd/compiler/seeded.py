@@ -1,14 +1,21 @@
-"""Seeded mode of the code writer: one example of a batch as a generator, looped by the caller.
+"""Seeded mode of the code writer: one example's code, looped over a batch.
 
 A batch's trace written out whole grows with the batch (800 KB of code for 100 moons points),
 past what the CPU's caches hold. When every example runs the same graph against the same
-parameters, one example's code suffices: ``example(_inputs, _shared)`` runs the forward pass,
-yields the output, is sent its adjoint (the loss's gradient, computed by the caller for the
-whole batch), runs the backward pass, and yields the factors of each parameter's gradient term.
-``accumulate(rows, grads)``, written for the same plan, multiplies and adds those terms over the
-batch in the engine's order.
-Everything that is the same for every example (the parameters, tuples of them) is built once
-per batch by ``shared(_params)``.
+parameters, one example's code suffices, written inside a loop over the batch:
+
+* ``forward(_batch, _shared)`` runs the forward pass of each example and returns the outputs
+  and, per example, the tuple of the values its backward pass reads;
+* the caller computes the loss's gradient with respect to each output, for the whole batch;
+* ``backward(_saved, _seeds, _shared, _grads)`` runs the backward passes, last example first
+  (the engine's sweep meets them in that order), and adds each parameter's term onto its
+  gradient, ``a = a + g * f``: the engine's additions, in the engine's order.
+
+Two loops in two calls rather than a generator per example: no generator to make and resume
+three times per example, and the parameters are unpacked into locals once per batch, not
+once per example (a third of a moons step's time went to that bookkeeping). Everything that
+is the same for every example (the parameters, tuples of them) is built once per batch by
+``shared(_params)``.
 """
 
 from __future__ import annotations
@@ -19,49 +26,66 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .codegen import _Writer
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
 
 class NotLoopable(Exception):
     """This trace cannot be written as a per-example generator (the message says why)."""
 
 
-def seeded_source(w: _Writer, lines: list[str], results: str) -> str:
-    """The two functions of seeded mode: ``shared`` (once per batch) and ``example`` (per example)."""
-    used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "\n".join(lines)))
-    shared = [name for name in w.invariant if name in used]
+def seeded_source(w: _Writer, lines: list[str], seed_line: str) -> str:
+    """The three functions of seeded mode: ``shared`` (once per batch), ``forward`` and ``backward`` (looped).
+
+    ``lines`` are one example's statements: the inputs' unpacking, the forward pass, and after
+    ``seed_line`` (``out_bar = out``, the output's adjoint) the backward pass.
+    """
+    cut = lines.index(seed_line)
+    forward, backward = lines[:cut], lines[cut + 1 :]
+    out_bar, out = (side.strip() for side in seed_line.split("="))
+    shared = [name for name in w.invariant if name in set(_NAME.findall("\n".join(lines)))]
     params = ", ".join(w.invariant[: len(w.captured)])
     prelude = "".join(f"    {line}\n" for line in w.shared_lines)
-    start = 1 if w.tape.inputs else 0  # after the unpacking of the inputs
-    unpack = [f"{', '.join(shared)}, = _shared"] if shared else []
-    body = "".join(f"    {line}\n" for line in [*lines[:start], *unpack, *lines[start:]])
     returned = "".join(f"{name}, " for name in shared)
+    unpack = f"    {returned}= _shared\n" if shared else ""
+
+    columns, uses = [], []  # each term's factors: a name as it is, else a local ``c{i}``
+    for i, text in enumerate(w.columns):
+        if _NAME.fullmatch(text):
+            columns.append(text)
+        else:
+            columns.append(f"c{i}")
+            uses.append(f"c{i} = {text}")
+    grads = "".join(f"a{k}, " for k in range(len(w.plan)))
+    adds = [
+        f"a{k} = a{k} + {columns[i]}" + ("" if j is None else f" * {columns[j]}") for k, (i, j) in enumerate(w.plan)
+    ]
+
+    made = [name for line in forward if (name := _assigned(line))] + w.input_names
+    read = set(_NAME.findall("\n".join([*backward, *uses, *adds])))
+    saved = "".join(f"{name}, " for name in made if name in read)
+    loop = "\n".join(f"        {line}" for line in forward)
+    sweep = "\n".join(f"        {line}" for line in [*backward, *uses, *adds])
     return (
         f"def shared(_params):\n    {params}, = _params\n{prelude}    return ({returned})\n\n\n"
-        f"def example(_inputs, _shared):\n{body}    yield ({results})\n\n\n{_accumulate_source(w.plan)}"
+        f"def forward(_batch, _shared):\n{unpack}    _outputs = []\n    _saved = []\n"
+        f"    for _inputs in _batch:\n{loop}\n        _outputs.append({out})\n        _saved.append(({saved}))\n"
+        f"    return _outputs, _saved\n\n\n"
+        f"def backward(_saved, _seeds, _shared, _grads):\n{unpack}    {grads}= _grads\n"
+        f"    for ({saved}), {out_bar} in zip(reversed(_saved), reversed(_seeds)):\n{sweep}\n"
+        f"    return ({grads})\n"
     )
 
 
-def _accumulate_source(plan: list[tuple[int, int | None]]) -> str:
-    """``accumulate(_rows, _grads)``: each parameter's terms over the batch, added onto its gradient in row order.
-
-    One ``a = a + c * d`` per parameter per row, CPython's specialised float ops: the engine's
-    additions, left to right, on every Python (``sum`` compensates from 3.12 on), and as fast
-    as ``sum(map(mul, ...))`` per parameter on 3.11 (0.57 ms a moons batch; 3.12: 0.55 against 1.4).
-    """
-    grads = "".join(f"a{k}, " for k in range(len(plan)))
-    width = 1 + max(max(i, -1 if j is None else j) for i, j in plan)
-    lines = [f"    {grads}= _grads", f"    for {''.join(f'c{i}, ' for i in range(width))}in _rows:"]
-    for k, (i, j) in enumerate(plan):
-        lines.append(f"        a{k} = a{k} + c{i}" + ("" if j is None else f" * c{j}"))
-    return "def accumulate(_rows, _grads):\n" + "\n".join(lines) + f"\n    return ({grads})\n"
+def _assigned(line: str) -> str | None:
+    """The name a statement ``name = ...`` assigns, else None (a comment, an unpacking)."""
+    target, sep, _ = line.partition(" = ")
+    return target if sep and _NAME.fullmatch(target) else None
 
 
 def columns(w: _Writer, terms: list[list[tuple[str, str, str | None]]]) -> str:
-    """Seeded mode: the values an example yields, from which the caller forms every leaf's term.
-
-    A term ``g * f`` is yielded as its two factors, each once however many terms share it
-    (a neuron's adjoint, an input), and multiplied by the caller over the whole batch at once
-    (``sum(map(mul, gs, fs), grad)`` in C); other terms are yielded as they are. Fills ``w.plan``.
-    """
+    """Seeded mode: the factors of every leaf's one term, each written once however many terms share it
+    (a neuron's adjoint, an input); ``backward`` adds ``g * f`` (or a lone term) onto the leaf's
+    gradient. Fills ``w.plan`` (per leaf, the columns of its factors) and ``w.columns``."""
     found: dict[str, int] = {}
 
     def column(text: str) -> int:
@@ -75,4 +99,5 @@ def columns(w: _Writer, terms: list[list[tuple[str, str, str | None]]]) -> str:
             w.plan.append((column(g), column(factor)))
         else:
             w.plan.append((column(text), None))
+    w.columns = list(found)
     return "".join(f"{text}, " for text in found)

@@ -343,7 +343,12 @@ def zero_grad(roots: Value | Iterable[Value]) -> None:
     graph, which for a leaf is the leaf alone. The one way to zero gradients: ``Module.zero_grad``
     and ``Optimizer.zero_grad`` call it with their parameters."""
     for root in (roots,) if isinstance(roots, Value) else roots:
-        for node in topological_order(root) if root.parents else (root,):
+        if not root._parents:  # a parameter: the common case, without a graph walk
+            root.grad = 0.0
+            if root._extra is not None:
+                root._extra.pop("grad_value", None)
+            continue
+        for node in topological_order(root):
             node.grad = 0.0
             if node._extra is not None:
                 node._extra.pop("grad_value", None)

@@ -6,6 +6,7 @@ import pytest
 
 import valuegrad.nn as nn
 from valuegrad.autograd.compiler import compiled as compiled_module
+from valuegrad.autograd.compiler import example as example_module
 from valuegrad.nn.recipes import RECIPES
 
 
@@ -39,7 +40,7 @@ def test_compiled_fit_equals_eager_with_detach_or_item_in_forward(how):
 def traces(monkeypatch):
     """How many times anything was traced (a jit trace or one example's)."""
     count = [0]
-    trace, example = compiled_module.Compiled._trace, compiled_module.Example.__init__
+    trace, example = compiled_module.Compiled._trace, example_module.Example.__init__
 
     def counted_trace(self, args):
         count[0] += 1
@@ -50,7 +51,7 @@ def traces(monkeypatch):
         example(self, f, x)
 
     monkeypatch.setattr(compiled_module.Compiled, "_trace", counted_trace)
-    monkeypatch.setattr(compiled_module.Example, "__init__", counted_example)
+    monkeypatch.setattr(example_module.Example, "__init__", counted_example)
     return count
 
 

@@ -96,12 +96,12 @@ def test_moons_step_loops_one_example_and_equals_eager_bit_for_bit():
         assert loss == eager_loss.data
         assert [p.data for p in params] == [p.data for p in twin_params]
     assert gradients.looped is True and gradients.compiled is None
-    assert gradients.example is not None and "def example(_inputs, _shared):" in gradients.example.source
+    assert gradients.example is not None and "def forward(_batch, _shared):" in gradients.example.source
 
 
 def test_models_the_loop_cannot_express_are_refused_and_compiled_whole():
     from valuegrad.autograd import Value
-    from valuegrad.autograd.compiler.compiled import Example, NotLoopable
+    from valuegrad.autograd.compiler.example import Example, NotLoopable
 
     w = Value(0.5)
     with pytest.raises(NotLoopable):

@@ -268,8 +268,8 @@ def test_lists_tuples_and_ints_flatten_alike():
 
 
 def test_example_loop_equals_the_engine_over_a_batch():
-    """One example's generator, looped, gives the engine's value and gradients for a batch sum."""
-    from valuegrad.autograd.compiler.compiled import Example
+    """One example's code, looped, gives the engine's value and gradients for a batch sum."""
+    from valuegrad.autograd.compiler.example import Example
 
     w = [Value(0.5, label="w"), Value(-1.5, label="x\nimport os"), Value(0.25)]
 
@@ -280,12 +280,11 @@ def test_example_loop_equals_the_engine_over_a_batch():
     example = Example(f, batch[0])
     assert example.source == Example(f, batch[0]).source and "import os" not in example.source
     shared = example.shared(tuple(p.data for p in example.params))
-    steps = [example.run(example.inputs(x), shared) for x in batch]
-    values = [next(s) for s in steps]
+    values, saved = example.forward(batch, shared)
     for p in w:
         p.grad = 0.0
     seeds = [1.0, -2.0, 0.5]
-    example.accumulate([s.send(g) for s, g in zip(reversed(steps), reversed(seeds))])
+    example.backward(shared, saved, seeds)
     twins = [Value(p.data) for p in w]
     outputs = [(twins[0] * x[0] + twins[1] * x[1]).tanh() * twins[2] for x in batch]
     total = outputs[0] * seeds[0] + outputs[1] * seeds[1] + outputs[2] * seeds[2]

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from valuegrad.autograd import Value, dot, gradients
 from valuegrad.autograd import sum as vsum
-from valuegrad.autograd.compiler.compiled import Example, jit
+from valuegrad.autograd.compiler.compiled import jit
+from valuegrad.autograd.compiler.example import Example
 
 # sum([1.0, 1e-16, -1.0]) compensated is 1e-16; (1.0 + 1e-16) + -1.0 left to right is 0.0.
 CANCELLING = (1.0, 1e-16, -1.0, 3.0, -3.0, 0.1, 2.0**-60, 1e16, -1e16, 0.5)
@@ -34,11 +35,12 @@ def test_a_first_layer_neuron_replays_the_eager_dot_where_compensation_shows():
     expected_value, expected_grads = eager.data, gradients(eager, params)
 
     example = Example(neuron, x)
-    run = example.run(example.inputs(x), example.shared(tuple(p.data for p in example.params)))
-    assert next(run) == expected_value
+    shared = example.shared(tuple(p.data for p in example.params))
+    (value,), saved = example.forward([x], shared)
+    assert value == expected_value
     for p in params:
         p.grad = 0.0
-    example.accumulate([run.send(1.0)])
+    example.backward(shared, saved, [1.0])
     assert [p.grad for p in params] == expected_grads
 
     for p in params:
