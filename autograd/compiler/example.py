@@ -7,14 +7,15 @@ loops them (``seeded``), with the engine's additions in the engine's order.
 
 from __future__ import annotations
 
+import math
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..core import Value
 from ..core.value import traced_input
 from .codegen import generate
 from .compiled import _flatten, _rebuild
-from .seeded import NotLoopable
+from .seeded import NotLoopable, zero_safe
 from .tape import make_tape
 from .tracing import recording
 
@@ -52,6 +53,7 @@ class Example:
             raise NotLoopable("the function does not return one Value")
         tape = make_tape(output, [], leaves, [], record, {}, numbers)
         generated = generate(tape, seeded=True)
+        self.zero_safe = zero_safe(tape)  # an example with a zero seed may be skipped (``seeded``)
         self.source = generated.source
         namespace = dict(generated.globals)
         exec(compile(generated.source, "<valuegrad.jit example>", "exec"), namespace)  # our own text
@@ -69,7 +71,9 @@ class Example:
         """Add the batch's terms into the parameters' ``.grad``; ``seeds``: the loss's gradient with respect
         to each example's value. Each parameter's terms are added onto its ``.grad`` last example first,
         as the engine's sweep meets them (the loss reads the examples first to last)."""
-        grads = self._backward(saved, seeds, shared, tuple(param.grad for param in self.params))
+        grads = tuple(param.grad for param in self.params)
+        skip_zeros = self.zero_safe and _finite(param.data for param in self.params) and not _negative_zero(grads)
+        grads = self._backward(saved, seeds, shared, grads, skip_zeros)
         for param, grad in zip(self.params, grads):
             param.grad = grad
 
@@ -86,3 +90,12 @@ class Example:
                 raise NotLoopable("an example has a different shape from the traced one")
             numbers.append(flat)
         return numbers
+
+
+def _finite(numbers: Iterable[float]) -> bool:
+    """Whether all the numbers are finite (their sum is; a finite sum that overflows says no, safely)."""
+    return math.isfinite(sum(numbers))
+
+
+def _negative_zero(numbers: Sequence[float]) -> bool:
+    return 0.0 in numbers and any(x == 0.0 and math.copysign(1.0, x) < 0.0 for x in numbers)

@@ -11,6 +11,10 @@ parameters, one example's code suffices, written inside a loop over the batch:
   (the engine's sweep meets them in that order), and adds each parameter's term onto its
   gradient, ``a = a + g * f``: the engine's additions, in the engine's order.
 
+An example whose seed is zero (a hinge loss's point beyond the margin) adds nothing and is
+skipped, when that is exact (``zero_safe``): then each of its terms is a zero, and adding a zero
+leaves a gradient as it was.
+
 Two loops in two calls rather than a generator per example: no generator to make and resume
 three times per example, and the parameters are unpacked into locals once per batch, not
 once per example (a third of a moons step's time went to that bookkeeping). Everything that
@@ -20,11 +24,14 @@ is the same for every example (the parameters, tuples of them) is built once per
 
 from __future__ import annotations
 
+import math
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from ..core import ops
 
 if TYPE_CHECKING:
-    from .codegen import _Writer
+    from .codegen import Tape, _Writer
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -70,8 +77,11 @@ def seeded_source(w: _Writer, lines: list[str], seed_line: str) -> str:
         f"def forward(_batch, _shared):\n{unpack}    _outputs = []\n    _saved = []\n"
         f"    for _inputs in _batch:\n{loop}\n        _outputs.append({out})\n        _saved.append(({saved}))\n"
         f"    return _outputs, _saved\n\n\n"
-        f"def backward(_saved, _seeds, _shared, _grads):\n{unpack}    {grads}= _grads\n"
-        f"    for ({saved}), {out_bar} in zip(reversed(_saved), reversed(_seeds)):\n{sweep}\n"
+        f"def backward(_saved, _seeds, _shared, _grads, _skip_zeros):\n{unpack}    {grads}= _grads\n"
+        f"    for _row, {out_bar} in zip(reversed(_saved), reversed(_seeds)):\n"
+        f"        if _skip_zeros and {out_bar} == 0.0 and sum(_row) * 0.0 == 0.0:\n"
+        f"            continue  # a zero seed, every number it meets finite: each term is a zero (``zero_safe``)\n"
+        f"        ({saved}) = _row\n{sweep}\n"
         f"    return ({grads})\n"
     )
 
@@ -101,3 +111,39 @@ def columns(w: _Writer, terms: list[list[tuple[str, str, str | None]]]) -> str:
             w.plan.append((column(text), None))
     w.columns = list(found)
     return "".join(f"{text}, " for text in found)
+
+
+#: Ops whose partials are finite wherever their operands and result are: a zero adjoint times
+#: any of them is a zero. Not division, powers, log, sqrt, hypot (a finite 1/c can overflow).
+_ZERO_SAFE = {op.name for op in (
+    ops.ADD, ops.SUB, ops.MUL, ops.ADD_CONST, ops.MUL_CONST, ops.RSUB, ops.NEG, ops.ABS, ops.EXP, ops.SIN,
+    ops.COS, ops.TANH, ops.SIGMOID, ops.RELU, ops.LEAKY, ops.ELU, ops.SOFTPLUS, ops.HARD_TANH, ops.SUM, ops.DOT,
+    ops.MAX,
+)}  # fmt: skip
+
+
+def zero_safe(tape: Tape) -> bool:
+    """Whether an example with a zero seed can be skipped, given finite parameters and forward values.
+
+    Every adjoint is the seed times sums of products of partials. With zero-safe ops and finite
+    constants, every partial is finite when the numbers the backward pass reads are (the caller
+    checks the parameters once per batch, ``backward`` the example's saved values), so every
+    adjoint and every term is a zero (of either sign). Adding a zero to a gradient leaves it as
+    it was, unless the gradient is -0.0 (-0.0 + 0.0 is 0.0): the caller checks that too. Any
+    infinity or NaN, and the example runs, to give the engine's NaN.
+    """
+    for node in tape.order:
+        if node._op is not None and (node._op.name not in _ZERO_SAFE or not _finite(node._ctx)):
+            return False
+    return all(_finite(leaf.data) for leaf in tape.constants.values())
+
+
+def _finite(x: Any) -> bool:
+    """Whether a constant (a number, a tuple of them, or None) is finite; anything else counts as not."""
+    if x is None:
+        return True
+    if isinstance(x, (int, float)):
+        return math.isfinite(x)
+    if isinstance(x, tuple):
+        return all(_finite(item) for item in x)
+    return False
