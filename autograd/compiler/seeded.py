@@ -49,7 +49,8 @@ def seeded_source(w: _Writer, lines: list[str], seed_line: str) -> str:
     cut = lines.index(seed_line)
     forward, backward = lines[:cut], lines[cut + 1 :]
     out_bar, out = (side.strip() for side in seed_line.split("="))
-    shared = [name for name in w.invariant if name in set(_NAME.findall("\n".join(lines)))]
+    used = set(_NAME.findall("\n".join(lines)))
+    shared = [name for name in w.invariant if name in used]
     params = ", ".join(w.invariant[: len(w.captured)])
     prelude = "".join(f"    {line}\n" for line in w.shared_lines)
     returned = "".join(f"{name}, " for name in shared)
