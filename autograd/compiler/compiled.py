@@ -46,9 +46,9 @@ What can be compiled, and what cannot:
   answers floats), backward hooks on traced nodes, and a ``jit`` traced inside another's trace.
 
 A batch whose examples all run one graph (a model applied to each sample) need not be written
-out whole: ``Example(f, x)`` compiles ``f`` for ONE example as a generator, which the caller
-runs once per example and whose gradient terms it adds up over the batch in the engine's order
-(``fit(compile=True)`` does this; the code stays small enough for the CPU's caches).
+out whole: ``example.Example(f, x)`` compiles ``f`` for ONE example, looped over the batch, adding
+the gradient terms in the engine's order (``fit(compile=True)`` does this; the code stays small
+enough for the CPU's caches).
 
 Results equal the engine's: the same float operations in the same order, so the value and
 every gradient agree bit for bit (a zero gradient may differ in sign: the engine adds the

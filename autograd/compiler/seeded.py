@@ -37,7 +37,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class NotLoopable(Exception):
-    """This trace cannot be written as a per-example generator (the message says why)."""
+    """This trace cannot be written as one example's code looped over a batch (the message says why)."""
 
 
 def seeded_source(w: _Writer, lines: list[str], seed_line: str) -> str:
