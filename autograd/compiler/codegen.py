@@ -13,6 +13,7 @@ in the source are ones made here; constants are float reprs or names bound in th
 
 from __future__ import annotations
 
+import builtins
 import collections
 import keyword
 import operator
@@ -47,7 +48,9 @@ _KINDS = {1: "unary", 2: "binary", ops.NARY: "nary"}
 # A label becomes a variable name only if it is this plain: letters and digits, no underscore
 # (so it cannot collide with an adjoint's ``_bar`` or a bound ``_helper``), not one of ours.
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9]{0,30}")
-_OURS = re.compile(r"[xpvdt]\d+")
+_BUILTINS = frozenset(dir(builtins))
+#: Names the writer makes: x inputs, p parameters, v values, t tuples, d, and seeded mode's a and c.
+_OURS = re.compile(r"[xpvdtac]\d+")
 
 
 class GuardFailed(Exception):
@@ -123,7 +126,8 @@ class _Writer:
     def _usable(self, hint: str) -> bool:
         # A label many nodes carry (every neuron's "w0") would name only one of them: skip it.
         plain = _PLAIN.fullmatch(hint) is not None and not keyword.iskeyword(hint)
-        return plain and hint not in self.shared and hint not in self.used and not _OURS.fullmatch(hint)
+        mine = _OURS.fullmatch(hint) or hint in _BUILTINS  # ``sum``, ``zip``: the generated code calls them
+        return plain and hint not in self.shared and hint not in self.used and not mine
 
     def ref(self, node: Value) -> Any:
         """How an operand appears: a placeholder for a variable, a float for a constant leaf."""

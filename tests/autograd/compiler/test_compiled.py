@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -291,6 +292,36 @@ def test_example_loop_equals_the_engine_over_a_batch():
     total.backward()
     assert values == [o.data for o in outputs]
     assert [p.grad for p in w] == [t.grad for t in twins]
+
+
+@pytest.mark.parametrize(
+    "labels", [["a0", "c0", "a1", "c1", "a2", "c2"], ["sum", "zip", "reversed", "len", "p0", "t1"]]
+)
+def test_labels_that_are_the_writers_own_names_or_builtins_name_nothing(labels: list[str]) -> None:
+    """A parameter labelled like a name the generated code uses (seeded mode's accumulators ``a0``,
+    its factors ``c0``, the built-ins it calls) must not become that variable: looped and whole, the
+    results are the engine's."""
+    from valuegrad.autograd.compiler.example import Example
+
+    def model(w: list[Value]) -> Any:
+        return lambda x: w[4] * (w[0] * x[0] + w[1] * x[1]).tanh() + w[5] * (w[2] * x[0] + w[3] * x[1]).relu()
+
+    numbers = [0.5, -1.5, 0.25, 2.0, -0.75, 1.25]
+    w, twins = [Value(n, label=k) for n, k in zip(numbers, labels)], [Value(n) for n in numbers]
+    batch, seeds = [[1.0, 2.0], [-0.5, 3.0], [2.0, -1.0]], [1.0, -2.0, 0.5]
+    example = Example(model(w), batch[0])
+    shared = example.shared(tuple(p.data for p in example.params))
+    values, saved = example.forward(batch, shared)
+    example.backward(shared, saved, seeds)
+    outputs = [model(twins)(x) for x in batch]
+    (outputs[0] * seeds[0] + outputs[1] * seeds[1] + outputs[2] * seeds[2]).backward()
+    assert values == [o.data for o in outputs]
+    assert [p.grad for p in w] == [t.grad for t in twins]
+    for p in [*w, *twins]:
+        p.grad = 0.0
+    value, _ = jit(lambda x: model(w)(x), argnums=())(batch[1])
+    model(twins)(batch[1]).backward()
+    assert value == outputs[1].data and [p.grad for p in w] == [t.grad for t in twins]
 
 
 @pytest.mark.parametrize("n", [2, 3, 5])
