@@ -70,7 +70,13 @@ class Example:
     def backward(self, shared: tuple[Any, ...], saved: list[Any], seeds: Sequence[float]) -> None:
         """Add the batch's terms into the parameters' ``.grad``; ``seeds``: the loss's gradient with respect
         to each example's value. Each parameter's terms are added onto its ``.grad`` last example first,
-        as the engine's sweep meets them (the loss reads the examples first to last)."""
+        as the engine's sweep meets them (the loss reads the examples first to last).
+
+        The engine sums a leaf's terms from 0.0 and then adds the sum to ``.grad``; here they go
+        onto ``.grad`` one by one. The two agree when ``.grad`` holds what the engine's sum would
+        hold at this point: 0.0 after ``zero_grad``, plus terms added earlier in the same order
+        (``fit`` adds the L2 penalty's first). From ``.grad`` = 1.5, terms 1e308 and -1e308 give 0.0
+        here and 1.5 in the engine."""
         grads = tuple(param.grad for param in self.params)
         skip_zeros = self.zero_safe and _finite(param.data for param in self.params) and not _negative_zero(grads)
         grads = self._backward(saved, seeds, shared, grads, skip_zeros)

@@ -12,6 +12,8 @@ import math
 from typing import Any, Callable
 
 import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
 
 from valuegrad.autograd import Value
 from valuegrad.autograd.compiler.example import Example
@@ -75,3 +77,84 @@ def test_the_cases_reach_both_sides_of_the_rule() -> None:
         params, _ = _twins(numbers)
         safe[name] = Example(model(params), batch[0]).zero_safe
     assert safe == {name: name != "division (not zero-safe)" for name in CASES}
+
+
+# ---------------------------------------------------------------- random models, an oracle
+
+ACTIVATIONS: dict[str, Callable[[Value], Value]] = {
+    "relu": lambda z: z.relu(),
+    "tanh": lambda z: z.tanh(),
+    "sigmoid": lambda z: z.sigmoid(),
+    "leaky_relu": lambda z: z.leaky_relu(0.1),
+    "softplus": lambda z: z.softplus(),
+    "rational": lambda z: z / (z * z + 1.0),  # division: not zero-safe
+}
+#: Numbers where a zero adjoint stops being a zero: infinities, NaN, overflow, signed zeros.
+SPECIAL = st.sampled_from([0.0, -0.0, math.inf, -math.inf, math.nan, 1e308, -1e308, 1e-310])
+NUMBER = st.one_of(st.floats(-3.0, 3.0), SPECIAL)
+FINITE = st.floats(-3.0, 3.0)
+FEW_SPECIAL = st.one_of(FINITE, FINITE, FINITE, SPECIAL)
+
+
+def _same(x: float, y: float) -> bool:
+    """Bit for bit, but for the sign of a zero (documented in ``compiler.compiled``: the engine's
+    interior adjoints start at 0.0); NaN equals NaN."""
+    return x == y or (x != x and y != y)
+
+
+@st.composite
+def _looped_cases(draw: st.DrawFn) -> tuple[list[int], list[str], list[float], list[list[float]], list[float], float]:
+    sizes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    activations = draw(st.lists(st.sampled_from(sorted(ACTIVATIONS)), min_size=len(sizes), max_size=len(sizes)))
+    fan_ins = [2, *sizes]
+    n_params = sum((fan_in + 1) * size for fan_in, size in zip(fan_ins, [*sizes, 1]))
+    # Special numbers in the parameters or the inputs only some of the time, so that the skip is taken too.
+    params = draw(st.lists(draw(st.sampled_from([FINITE, FEW_SPECIAL])), min_size=n_params, max_size=n_params))
+    row = st.lists(draw(st.sampled_from([FINITE, FEW_SPECIAL])), min_size=2, max_size=2)
+    batch = draw(st.lists(row, min_size=1, max_size=5))
+    seeds = draw(st.lists(st.one_of(st.just(0.0), st.just(-0.0), NUMBER), min_size=len(batch), max_size=len(batch)))
+    before = draw(st.sampled_from([0.0, -0.0]))  # as after zero_grad (``Example.backward``'s contract)
+    return sizes, activations, params, batch, seeds, before
+
+
+def _mlp(sizes: list[int], activations: list[str], params: list[Value]) -> Callable[[Any], Value]:
+    def model(x: Any) -> Value:
+        k, layer = 0, list(x)
+        for size, name in [*zip(sizes, activations), (1, None)]:
+            out = []
+            for _ in range(size):
+                weights, bias = params[k : k + len(layer)], params[k + len(layer)]
+                k += len(layer) + 1
+                z = weights[0] * layer[0]
+                for w, h in zip(weights[1:], layer[1:]):
+                    z = z + w * h
+                z = z + bias
+                out.append(ACTIVATIONS[name](z) if name is not None else z)
+            layer = out
+        return layer[0]
+
+    return model
+
+
+@given(_looped_cases())
+def test_looped_examples_equal_the_engine_on_random_models(case: Any) -> None:
+    """Random MLPs (each activation, division among them), inputs, parameters and seeds with zeros,
+    infinities, NaN and overflow: the looped code gives the engine's values and gradients."""
+    sizes, activations, numbers, batch, seeds, before = case
+    params, twins = _twins(numbers)
+    example = Example(_mlp(sizes, activations, params), batch[0])
+    shared = example.shared(tuple(p.data for p in example.params))
+    values, saved = example.forward(batch, shared)
+    for p in [*params, *twins]:
+        p.grad = before
+    example.backward(shared, saved, seeds)
+    finite = all(math.isfinite(p.data) for p in params) and all(math.isfinite(x) for x in values)
+    event(f"a zero seed could be skipped: {example.zero_safe and finite and 0.0 in seeds}")
+    twin = _mlp(sizes, activations, twins)
+    outputs = [twin(x) for x in batch]
+    total = outputs[0] * seeds[0]
+    for output, seed in zip(outputs[1:], seeds[1:]):
+        total = total + output * seed
+    total.backward()
+    assert all(map(_same, values, [o.data for o in outputs]))
+    assert all(map(_same, [p.grad for p in params], [t.grad for t in twins])), (example.zero_safe, seeds)
