@@ -115,9 +115,14 @@ def _flatten(arg: Any, where: str, out: list[float]) -> Any:
     )
 
 
-@functools.lru_cache(maxsize=256)
 def _flat_shape(n: int) -> tuple[None, ...]:
-    """The shape of a flat list of ``n`` numbers; one object per length, so ``_rebuild`` knows it by identity."""
+    """The shape of a flat list of ``n`` numbers: for short lists one object per length, which
+    ``_rebuild`` knows by identity (a cache of long ones would keep megabytes of ``None``s)."""
+    return _short_flat_shape(n) if n <= 64 else (None,) * n
+
+
+@functools.cache
+def _short_flat_shape(n: int) -> tuple[None, ...]:
     return (None,) * n
 
 

@@ -49,13 +49,6 @@ def seeded_source(w: _Writer, lines: list[str], seed_line: str) -> str:
     cut = lines.index(seed_line)
     forward, backward = lines[:cut], lines[cut + 1 :]
     out_bar, out = (side.strip() for side in seed_line.split("="))
-    used = set(_NAME.findall("\n".join(lines)))
-    shared = [name for name in w.invariant if name in used]
-    params = ", ".join(w.invariant[: len(w.captured)])
-    prelude = "".join(f"    {line}\n" for line in w.shared_lines)
-    returned = "".join(f"{name}, " for name in shared)
-    unpack = f"    {returned}= _shared\n" if shared else ""
-
     columns, uses = [], []  # each term's factors: a name as it is, else a local ``c{i}``
     for i, text in enumerate(w.columns):
         if _NAME.fullmatch(text):
@@ -68,9 +61,27 @@ def seeded_source(w: _Writer, lines: list[str], seed_line: str) -> str:
         f"a{k} = a{k} + {columns[i]}" + ("" if j is None else f" * {columns[j]}") for k, (i, j) in enumerate(w.plan)
     ]
 
+    # What is the same for every example, and is read anywhere (a parameter may be read only as
+    # another's factor, in ``adds``): unpacked from ``_shared`` by both functions.
+    used = set(_NAME.findall("\n".join([*lines, *uses, *adds])))
+    shared = [name for name in w.invariant if name in used]
+    params = ", ".join(w.invariant[: len(w.captured)])
+    prelude = "".join(f"    {line}\n" for line in w.shared_lines)
+    returned = "".join(f"{name}, " for name in shared)
+    unpack = f"    {returned}= _shared\n" if shared else ""
+
+    # What the backward pass reads of the forward pass's values, saved per example: the numbers,
+    # then any tuple of them (a long dot's operands, read again by the backward pass's ``_sum``).
     made = [name for line in forward if (name := _assigned(line))] + w.input_names
     read = set(_NAME.findall("\n".join([*backward, *uses, *adds])))
-    saved = "".join(f"{name}, " for name in made if name in read)
+    tuples = set(w.tuples.values())
+    numbers = [name for name in made if name in read and name not in tuples]
+    packed = [name for name in made if name in read and name in tuples]
+    saved = "".join(f"{name}, " for name in [*numbers, *packed])
+    finite = " + ".join(
+        ["sum(_row)" if not packed else f"sum(_row[:{len(numbers)}])"]
+        + [f"sum(_row[{len(numbers) + k}])" for k in range(len(packed))]
+    )
     loop = "\n".join(f"        {line}" for line in forward)
     sweep = "\n".join(f"        {line}" for line in [*backward, *uses, *adds])
     return (
@@ -80,7 +91,7 @@ def seeded_source(w: _Writer, lines: list[str], seed_line: str) -> str:
         f"    return _outputs, _saved\n\n\n"
         f"def backward(_saved, _seeds, _shared, _grads, _skip_zeros):\n{unpack}    {grads}= _grads\n"
         f"    for _row, {out_bar} in zip(reversed(_saved), reversed(_seeds)):\n"
-        f"        if _skip_zeros and {out_bar} == 0.0 and sum(_row) * 0.0 == 0.0:\n"
+        f"        if _skip_zeros and {out_bar} == 0.0 and ({finite}) * 0.0 == 0.0:\n"
         f"            continue  # a zero seed, every number it meets finite: each term is a zero (``zero_safe``)\n"
         f"        ({saved}) = _row\n{sweep}\n"
         f"    return ({grads})\n"

@@ -158,3 +158,65 @@ def test_looped_examples_equal_the_engine_on_random_models(case: Any) -> None:
     total.backward()
     assert all(map(_same, values, [o.data for o in outputs]))
     assert all(map(_same, [p.grad for p in params], [t.grad for t in twins])), (example.zero_safe, seeds)
+
+
+# ---------------------------------------------------------------- long dots (found by a review)
+
+
+def _engine_equal(make: Callable[[list[Value]], Callable[[Any], Value]], numbers: list[float], batch: Any,
+                  seeds: list[float]) -> list[Any]:  # fmt: skip
+    """Run ``Example`` and the engine on one model; assert they agree; return the saved rows."""
+    params, twins = _twins(numbers)
+    example = Example(make(params), batch[0])
+    shared = example.shared(tuple(p.data for p in example.params))
+    values, saved = example.forward(batch, shared)
+    for p in [*params, *twins]:
+        p.grad = 0.0
+    example.backward(shared, saved, seeds)
+    outputs = [make(twins)(x) for x in batch]
+    total = outputs[0] * seeds[0]
+    for output, seed in zip(outputs[1:], seeds[1:]):
+        total = total + output * seed
+    total.backward()
+    assert list(map(_bits, values)) == [_bits(o.data) for o in outputs]
+    by_leaf = {id(p): p.grad for p in example.params}
+    assert [_bits(by_leaf.get(id(p), 0.0)) for p in params] == [_bits(t.grad) for t in twins]
+    return saved
+
+
+def test_a_tuple_the_backward_pass_reads_again_is_saved_and_checked_for_a_zero_seed() -> None:
+    """A dot of 33 inputs packs them into a tuple, which the backward pass (``_sum(map(_mul, ...))``
+    before 3.12) reads again: it is saved with the numbers, and the zero-seed check looks inside it
+    (``sum`` of a row holding a tuple raised TypeError)."""
+    from valuegrad.autograd import dot
+    from valuegrad.autograd import sum as vsum
+    from valuegrad.autograd.compiler.nary_code import SUM_IS_SEQUENTIAL
+
+    n = 33
+    order = [*reversed(range(n)), 5]
+
+    def make(ps: list[Value]) -> Callable[[Any], Value]:
+        def f(x: Any) -> Value:
+            s = dot(ps[:n], x).tanh() + ps[n]
+            return vsum([s * x[i] for i in order])
+
+        return f
+
+    numbers = [0.01 * (i + 1) for i in range(n + 1)]
+    batch = [[0.1 * (i + j) for i in range(n)] for j in range(3)]
+    saved = _engine_equal(make, numbers, batch, [0.0, 1.0, 0.0])
+    if SUM_IS_SEQUENTIAL:  # the tuple is there to check (3.12's compensating sum writes it otherwise)
+        assert any(isinstance(item, tuple) for item in saved[0])
+    batch[0][3] = math.inf  # a non-finite number inside the tuple: that example runs, and gives NaN
+    _engine_equal(make, numbers, batch, [0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("n", [2, 33])
+def test_a_parameter_read_only_as_anothers_factor_is_unpacked(n: int) -> None:
+    """``dot`` of parameter pairs: the second of a pair is read only in its partner's gradient term."""
+    from valuegrad.autograd import dot
+
+    def make(ps: list[Value]) -> Callable[[Any], Value]:
+        return lambda x: dot(ps[:n], ps[n:]) * x[0]
+
+    _engine_equal(make, [0.01 * (i + 1) for i in range(2 * n)], [[1.0], [2.0]], [1.0, 0.5])
