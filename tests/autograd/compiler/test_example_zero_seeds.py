@@ -30,6 +30,34 @@ def _twins(numbers: list[float]) -> tuple[list[Value], list[Value]]:
     return [Value(n) for n in numbers], [Value(n) for n in numbers]
 
 
+def _engine_equal(
+    make: Callable[[list[Value]], Callable[[Any], Value]],
+    numbers: list[float],
+    batch: list[list[float]],
+    seeds: list[float],
+    before: float = 0.0,
+    key: Callable[[float], Any] = lambda x: _bits(x),
+) -> tuple[Example, list[Any]]:
+    """Run ``Example`` and the engine on one model from gradients at ``before``; assert that values
+    and gradients agree under ``key`` (bit for bit by default); return the example and its saved rows."""
+    params, twins = _twins(numbers)
+    example = Example(make(params), batch[0])
+    shared = example.shared(tuple(p.data for p in example.params))
+    values, saved = example.forward(batch, shared)
+    for p in [*params, *twins]:
+        p.grad = before
+    example.backward(shared, saved, seeds)
+    outputs = [make(twins)(x) for x in batch]
+    total = outputs[0] * seeds[0]
+    for output, seed in zip(outputs[1:], seeds[1:]):
+        total = total + output * seed
+    total.backward()
+    assert list(map(key, values)) == [key(o.data) for o in outputs]
+    by_leaf = {id(p): p.grad for p in example.params}
+    assert [key(by_leaf.get(id(p), before)) for p in params] == [key(t.grad) for t in twins], seeds
+    return example, saved
+
+
 CASES: dict[str, tuple[Callable[[list[Value]], Callable[[Any], Value]], list[float], list[list[float]], float]] = {
     # name: (model of the parameters, parameters, batch, the gradients' value before backward)
     "relu neuron, finite": (lambda w: lambda x: (w[0] * x[0] + w[1] * x[1] + w[2]).relu() * w[3],
@@ -51,23 +79,7 @@ CASES: dict[str, tuple[Callable[[list[Value]], Callable[[Any], Value]], list[flo
 @pytest.mark.parametrize("name", list(CASES))
 def test_zero_seeds_give_the_engines_gradients_bit_for_bit(name: str, seeds: list[float]) -> None:
     model, numbers, batch, before = CASES[name]
-    seeds = seeds[: len(batch)]
-    params, twins = _twins(numbers)
-    f, twin_f = model(params), model(twins)
-    example = Example(f, batch[0])
-    shared = example.shared(tuple(p.data for p in example.params))
-    values, saved = example.forward(batch, shared)
-    for p in [*params, *twins]:
-        p.grad = before
-    example.backward(shared, saved, seeds)
-    outputs = [twin_f(x) for x in batch]
-    total = outputs[0] * seeds[0]
-    for output, seed in zip(outputs[1:], seeds[1:]):
-        total = total + output * seed
-    total.backward()
-    assert list(map(_bits, values)) == [_bits(o.data) for o in outputs]
-    by_leaf = {id(p): p.grad for p in example.params}
-    assert [_bits(by_leaf.get(id(p), before)) for p in params] == [_bits(t.grad) for t in twins]
+    _engine_equal(model, numbers, batch, seeds[: len(batch)], before)
 
 
 def test_the_cases_reach_both_sides_of_the_rule() -> None:
@@ -96,10 +108,10 @@ FINITE = st.floats(-3.0, 3.0)
 FEW_SPECIAL = st.one_of(FINITE, FINITE, FINITE, SPECIAL)
 
 
-def _same(x: float, y: float) -> bool:
+def _zero_sign_aside(x: float) -> tuple[bool, float]:
     """Bit for bit, but for the sign of a zero (documented in ``compiler.compiled``: the engine's
     interior adjoints start at 0.0); NaN equals NaN."""
-    return x == y or (x != x and y != y)
+    return (x != x, 0.0 if x != x else x + 0.0)
 
 
 @st.composite
@@ -141,47 +153,14 @@ def test_looped_examples_equal_the_engine_on_random_models(case: Any) -> None:
     """Random MLPs (each activation, division among them), inputs, parameters and seeds with zeros,
     infinities, NaN and overflow: the looped code gives the engine's values and gradients."""
     sizes, activations, numbers, batch, seeds, before = case
-    params, twins = _twins(numbers)
-    example = Example(_mlp(sizes, activations, params), batch[0])
-    shared = example.shared(tuple(p.data for p in example.params))
-    values, saved = example.forward(batch, shared)
-    for p in [*params, *twins]:
-        p.grad = before
-    example.backward(shared, saved, seeds)
-    finite = all(math.isfinite(p.data) for p in params) and all(math.isfinite(x) for x in values)
+    model = lambda ps: _mlp(sizes, activations, ps)
+    example, rows = _engine_equal(model, numbers, batch, seeds, before, _zero_sign_aside)
+    saved = [x for row in rows for item in row for x in (item if isinstance(item, tuple) else (item,))]
+    finite = all(map(math.isfinite, [*numbers, *saved]))
     event(f"a zero seed could be skipped: {example.zero_safe and finite and 0.0 in seeds}")
-    twin = _mlp(sizes, activations, twins)
-    outputs = [twin(x) for x in batch]
-    total = outputs[0] * seeds[0]
-    for output, seed in zip(outputs[1:], seeds[1:]):
-        total = total + output * seed
-    total.backward()
-    assert all(map(_same, values, [o.data for o in outputs]))
-    assert all(map(_same, [p.grad for p in params], [t.grad for t in twins])), (example.zero_safe, seeds)
 
 
 # ---------------------------------------------------------------- long dots (found by a review)
-
-
-def _engine_equal(make: Callable[[list[Value]], Callable[[Any], Value]], numbers: list[float], batch: Any,
-                  seeds: list[float]) -> list[Any]:  # fmt: skip
-    """Run ``Example`` and the engine on one model; assert they agree; return the saved rows."""
-    params, twins = _twins(numbers)
-    example = Example(make(params), batch[0])
-    shared = example.shared(tuple(p.data for p in example.params))
-    values, saved = example.forward(batch, shared)
-    for p in [*params, *twins]:
-        p.grad = 0.0
-    example.backward(shared, saved, seeds)
-    outputs = [make(twins)(x) for x in batch]
-    total = outputs[0] * seeds[0]
-    for output, seed in zip(outputs[1:], seeds[1:]):
-        total = total + output * seed
-    total.backward()
-    assert list(map(_bits, values)) == [_bits(o.data) for o in outputs]
-    by_leaf = {id(p): p.grad for p in example.params}
-    assert [_bits(by_leaf.get(id(p), 0.0)) for p in params] == [_bits(t.grad) for t in twins]
-    return saved
 
 
 def test_a_tuple_the_backward_pass_reads_again_is_saved_and_checked_for_a_zero_seed() -> None:
@@ -204,7 +183,7 @@ def test_a_tuple_the_backward_pass_reads_again_is_saved_and_checked_for_a_zero_s
 
     numbers = [0.01 * (i + 1) for i in range(n + 1)]
     batch = [[0.1 * (i + j) for i in range(n)] for j in range(3)]
-    saved = _engine_equal(make, numbers, batch, [0.0, 1.0, 0.0])
+    _, saved = _engine_equal(make, numbers, batch, [0.0, 1.0, 0.0])
     if SUM_IS_SEQUENTIAL:  # the tuple is there to check (3.12's compensating sum writes it otherwise)
         assert any(isinstance(item, tuple) for item in saved[0])
     batch[0][3] = math.inf  # a non-finite number inside the tuple: that example runs, and gives NaN
