@@ -125,27 +125,19 @@ def columns(w: _Writer, terms: list[list[tuple[str, str, str | None]]]) -> str:
     return "".join(f"{text}, " for text in found)
 
 
-#: Ops whose partials are finite wherever their operands and result are: a zero adjoint times
-#: any of them is a zero. Not division, powers, log, sqrt, hypot (a finite 1/c can overflow).
-_ZERO_SAFE = {op.name for op in (
-    ops.ADD, ops.SUB, ops.MUL, ops.ADD_CONST, ops.MUL_CONST, ops.RSUB, ops.NEG, ops.ABS, ops.EXP, ops.SIN,
-    ops.COS, ops.TANH, ops.SIGMOID, ops.RELU, ops.LEAKY, ops.ELU, ops.SOFTPLUS, ops.HARD_TANH, ops.SUM, ops.DOT,
-    ops.MAX,
-)}  # fmt: skip
-
-
 def zero_safe(tape: Tape) -> bool:
     """Whether an example with a zero seed can be skipped, given finite parameters and forward values.
 
-    Every adjoint is the seed times sums of products of partials. With zero-safe ops and finite
-    constants, every partial is finite when the numbers the backward pass reads are (the caller
-    checks the parameters once per batch, ``backward`` the example's saved values), so every
-    adjoint and every term is a zero (of either sign). Adding a zero to a gradient leaves it as
+    Every adjoint is the seed times sums of products of partials. With ops whose partials are
+    bounded (``ops.BOUNDED_PARTIALS``) and finite constants, every partial is finite when the
+    numbers the backward pass reads are (the caller checks the parameters once per batch,
+    ``backward`` the example's saved values), so every adjoint and every term is a zero (of
+    either sign). Adding a zero to a gradient leaves it as
     it was, unless the gradient is -0.0 (-0.0 + 0.0 is 0.0): the caller checks that too. Any
     infinity or NaN, and the example runs, to give the engine's NaN.
     """
     for node in tape.order:
-        if node._op is not None and (node._op.name not in _ZERO_SAFE or not _finite(node._ctx)):
+        if node._op is not None and (node._op.name not in ops.BOUNDED_PARTIALS or not _finite(node._ctx)):
             return False
     return all(_finite(leaf.data) for leaf in tape.constants.values())
 
