@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import functools
 import html
 import inspect
 import itertools
@@ -96,12 +95,12 @@ def _flatten(arg: Any, where: str, out: list[float]) -> Any:
     if isinstance(arg, (list, tuple)):
         if all(item.__class__ is float for item in arg):  # the common cases, without a call per number
             out.extend(arg)
-            return _flat_shape(len(arg))
+            return (None,) * len(arg)
         shape = []
         for i, item in enumerate(arg):  # a batch of rows: a model's outputs, a list of examples
             if item.__class__ in (list, tuple) and all(x.__class__ is float for x in item):
                 out.extend(item)
-                shape.append(_flat_shape(len(item)))
+                shape.append((None,) * len(item))
             else:
                 shape.append(_flatten(item, f"{where}[{i}]", out))
         return tuple(shape)
@@ -115,24 +114,13 @@ def _flatten(arg: Any, where: str, out: list[float]) -> Any:
     )
 
 
-def _flat_shape(n: int) -> tuple[None, ...]:
-    """The shape of a flat list of ``n`` numbers: for short lists one object per length, which
-    ``_rebuild`` knows by identity (a cache of long ones would keep megabytes of ``None``s)."""
-    return _short_flat_shape(n) if n <= 64 else (None,) * n
-
-
-@functools.cache
-def _short_flat_shape(n: int) -> tuple[None, ...]:
-    return (None,) * n
-
-
 def _rebuild(shape: Any, items: Any) -> Any:
     """The inverse of ``_flatten``: ``shape`` filled from the iterator ``items``."""
     if shape is None:
         return next(items)
-    if shape is _flat_shape(len(shape)) or shape.count(None) == len(shape):  # a flat list
+    if shape.count(None) == len(shape):  # a flat list
         return list(itertools.islice(items, len(shape)))
-    if shape.count(_flat_shape(1)) == len(shape):  # rows of one number: a model's outputs
+    if shape.count((None,)) == len(shape):  # rows of one number: a model's outputs
         return [[item] for item in itertools.islice(items, len(shape))]
     return [_rebuild(s, items) for s in shape]
 
